@@ -1,0 +1,111 @@
+"""The command line behind ``run_bot.py``: one function per subcommand.
+
+Staff use ``check`` and ``ask`` after editing the FAQ; everything else starts the
+bot in one form or another. Logging goes to stderr so that ``ask --json`` keeps a
+clean stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from typing import Sequence
+
+from bot.clock import Clock
+from bot.config import Settings, load_settings
+from bot.conversation.engine import Assistant
+from bot.knowledge.checks import check_examples
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.store import KnowledgeStore, Loaded
+from bot.storage.db import open_database
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="run_bot.py", description="Assistant des admissions (BTS MCO).")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="le bot Telegram (TELEGRAM_BOT_TOKEN requis)")
+    commands.add_parser("chat", help="la conversation dans ce terminal")
+    ask = commands.add_parser("ask", help="répondre à une question, ou à chaque ligne de l'entrée standard")
+    ask.add_argument("question", nargs="*", help="la question (sinon : une par ligne sur stdin)")
+    ask.add_argument("--json", action="store_true", help="une ligne JSON par question")
+    ask.add_argument("--today", type=dt.date.fromisoformat, help="répondre comme si on était ce jour (AAAA-MM-JJ)")
+    check = commands.add_parser("check", help="valider le dossier knowledge/")
+    check.add_argument("--no-examples", action="store_true", help="ne pas vérifier les exemples avec le matcher")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the subcommand; returns the exit code."""
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    command = args.command or ("run" if settings.telegram_token else "chat")
+    if command == "check":
+        return cmd_check(settings, examples=not args.no_examples)
+    if command == "ask":
+        return cmd_ask(settings, args.question, args.json, args.today)
+    if command == "chat":
+        return cmd_chat(settings)
+    if command == "run":
+        if not settings.telegram_token:
+            print("TELEGRAM_BOT_TOKEN n'est pas défini : lancement de la conversation dans le terminal.",
+                  file=sys.stderr)
+            return cmd_chat(settings)
+        from handlers.app import run_telegram
+
+        run_telegram(settings)
+        return 0
+    return 2
+
+
+def make_assistant(settings: Settings, clock: Clock | None = None, database: str | None = None) -> Assistant:
+    """The assistant with its knowledge and database, as every front end needs it."""
+    knowledge = KnowledgeStore(settings.knowledge_dir)
+    db = open_database(database or settings.database)
+    return Assistant(knowledge, db, clock or Clock())
+
+
+def cmd_check(settings: Settings, examples: bool = True) -> int:
+    """Validate ``knowledge/``: every problem as ``path:line: message``, exit 1 if any."""
+    kb, problems = load_knowledge(settings.knowledge_dir)
+    if examples and not problems:
+        problems = check_examples(Loaded.build(kb))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problème(s) dans {settings.knowledge_dir}", file=sys.stderr)
+        return 1
+    print(f"knowledge/ est valide : {len(kb.entries)} entrées, "
+          f"{sum(len(e.questions) for e in kb.entries.values())} exemples, {len(kb.facts)} faits.",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_ask(settings: Settings, words: list[str], as_json: bool, today: dt.date | None) -> int:
+    """Answer one question or each line of stdin, as text or one JSON object per line."""
+    assistant = make_assistant(settings, Clock(today), database=":memory:")
+    questions = [" ".join(words)] if words else (line.rstrip("\n") for line in sys.stdin)
+    for question in questions:
+        answer = assistant.ask(question)
+        text = "\n\n".join(r.plain_text() for r in answer.replies)
+        if as_json:
+            row = {"question": question, "answer": text, "entry": answer.entry,
+                   "score": round(answer.score, 4), "outcome": answer.outcome,
+                   "candidates": list(answer.candidates)}
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        else:
+            label = answer.entry or ("choix : " + ", ".join(answer.candidates) if answer.candidates
+                                     else answer.outcome)
+            print(f"? {question}\n[{label} · {answer.score:.2f}]\n{text}\n", flush=True)
+    return 0
+
+
+def cmd_chat(settings: Settings) -> int:
+    """The conversation in the terminal, with the configured database."""
+    from bot.terminal import run_chat
+
+    run_chat(make_assistant(settings))
+    return 0

@@ -1,0 +1,83 @@
+"""Configuration, read from environment variables (a ``.env`` file may supply them).
+
+Every setting has a default that works on a fresh clone, so ``run_bot.py`` runs with
+nothing configured (it then starts the terminal chat).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int_list(raw: str) -> tuple[int, ...]:
+    """Parse ``"12, -100345"`` into ``(12, -100345)``, ignoring blanks."""
+    return tuple(int(part) for part in raw.replace(";", ",").split(",") if part.strip())
+
+
+def _hours(raw: str) -> tuple[dt.time, dt.time]:
+    """Parse ``"09:00-17:30"`` into two times."""
+    start, end = (part.strip() for part in raw.split("-", 1))
+    return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
+
+
+def _days(raw: str) -> frozenset[int]:
+    """Parse ``"1-5"`` or ``"1,2,3,4,5"`` (1 = Monday) into ISO weekday numbers."""
+    if "-" in raw:
+        first, last = (int(part) for part in raw.split("-", 1))
+        return frozenset(range(first, last + 1))
+    return frozenset(_int_list(raw))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one bot process. Build it with :func:`load_settings`."""
+
+    telegram_token: str = ""
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    database: Path = PROJECT_ROOT / "data" / "bot.db"
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    staff_chat_id: int | None = None
+    staff_user_ids: tuple[int, ...] = ()
+    office_hours: tuple[dt.time, dt.time] = (dt.time(9, 0), dt.time(17, 0))
+    office_days: frozenset[int] = field(default_factory=lambda: frozenset(range(1, 6)))
+    retention_months: int = 36
+    log_level: str = "INFO"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: the process environment plus ``.env``).
+
+    Relative paths are taken from the project root, so the bot behaves the same
+    whatever folder it is started from.
+    """
+    if env is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+        env = dict(os.environ)
+
+    def path(name: str, default: Path) -> Path:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return default
+        candidate = Path(raw).expanduser()
+        return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+
+    staff_chat = env.get("STAFF_CHAT_ID", "").strip()
+    defaults = Settings()
+    return Settings(
+        telegram_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+        telegram_base_url=env.get("TELEGRAM_BASE_URL", "").strip() or defaults.telegram_base_url,
+        database=path("BOT_DATABASE", defaults.database),
+        knowledge_dir=path("KNOWLEDGE_DIR", defaults.knowledge_dir),
+        staff_chat_id=int(staff_chat) if staff_chat else None,
+        staff_user_ids=_int_list(env.get("STAFF_USER_IDS", "")),
+        office_hours=_hours(env["OFFICE_HOURS"]) if env.get("OFFICE_HOURS") else defaults.office_hours,
+        office_days=_days(env["OFFICE_DAYS"]) if env.get("OFFICE_DAYS") else defaults.office_days,
+        retention_months=int(env.get("RETENTION_MONTHS", "") or defaults.retention_months),
+        log_level=env.get("LOG_LEVEL", "").strip().upper() or defaults.log_level,
+    )

@@ -1,0 +1,1 @@
+"""The conversation: what the bot says back to each thing a prospect sends."""

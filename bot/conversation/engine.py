@@ -1,0 +1,141 @@
+"""The conversation core: one :class:`Incoming` in, the replies out.
+
+:class:`Assistant` is what both front ends call (Telegram handlers and the terminal
+chat). It loads the prospect's state from SQLite, routes the message (command,
+button, free text, anything else), saves the state back and returns the replies.
+Keeping the state in the database on every turn is what makes a restart invisible.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import sqlite_utils
+
+from bot.clock import Clock
+from bot.conversation import faq as faq_module
+from bot.conversation.faq import Answer, Faq
+from bot.conversation.messages import Incoming, Kind, Reply
+from bot.knowledge.store import KnowledgeStore
+from bot.storage.questions import QuestionLog
+from bot.storage.sessions import ProspectStore, SessionStore
+
+log = logging.getLogger(__name__)
+
+#: The deep-link payload of ``/start``: letters, digits, ``_`` and ``-``, 64 at most (Telegram's rule).
+SOURCE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+@dataclass
+class Turn:
+    """Everything one message's handling needs, and the state it may change."""
+
+    msg: Incoming
+    state: dict[str, Any]
+    faq: Faq
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def user_id(self) -> int:
+        return self.msg.person.user_id
+
+    def say(self, reply: Reply) -> None:
+        self.replies.append(reply)
+
+
+Handler = Callable[[Turn], None]
+
+
+class Assistant:
+    """The admissions assistant, without any messaging platform."""
+
+    def __init__(self, knowledge: KnowledgeStore, db: sqlite_utils.Database, clock: Clock | None = None) -> None:
+        self.knowledge = knowledge
+        self.db = db
+        self.clock = clock or Clock()
+        self.questions = QuestionLog(db)
+        self.sessions = SessionStore(db)
+        self.prospects = ProspectStore(db)
+        self.commands: dict[str, Handler] = {
+            "start": self._start,
+            "menu": self._menu,
+            "aide": self._help,
+            "help": self._help,
+        }
+        self.buttons: dict[str, Handler] = {faq_module.MENU: self._menu}
+
+    # --- the entry points --------------------------------------------------------------
+
+    def faq(self) -> Faq:
+        """A question answerer over the current knowledge, as of today (Paris)."""
+        loaded = self.knowledge.current
+        return Faq(loaded, loaded.renderer(self.clock.today()))
+
+    def ask(self, text: str) -> Answer:
+        """Answer a question without any prospect or state (``run_bot.py ask``)."""
+        return self.faq().answer(text)
+
+    def handle(self, msg: Incoming) -> list[Reply]:
+        """Handle one thing a prospect sent and return what to send back."""
+        turn = Turn(msg=msg, state=self.sessions.load(msg.person.user_id), faq=self.faq())
+        self._route(turn)
+        self.sessions.save(turn.user_id, turn.state, self.clock.now())
+        return turn.replies
+
+    # --- routing ---------------------------------------------------------------------
+
+    def _route(self, turn: Turn) -> None:
+        kind = turn.msg.kind
+        if kind is Kind.COMMAND:
+            handler = self.commands.get(turn.msg.payload.lower(), self._unknown_command)
+            handler(turn)
+        elif kind is Kind.BUTTON:
+            self._button(turn)
+        elif kind is Kind.TEXT:
+            self._text(turn)
+        else:
+            turn.say(Reply(turn.faq.render.text("general.pas_du_texte")))
+
+    def _button(self, turn: Turn) -> None:
+        data = turn.msg.payload
+        if data in self.buttons:
+            self.buttons[data](turn)
+        elif data.startswith(faq_module.ENTRY) and data[2:] in turn.faq.kb.entries:
+            turn.say(turn.faq.entry_reply(data[2:]))
+        elif data.startswith(faq_module.TOPIC) and (reply := turn.faq.topic_reply(data[2:])):
+            turn.say(reply)
+        else:
+            turn.say(turn.faq.menu_reply("general.bouton_perime"))
+
+    def _text(self, turn: Turn) -> None:
+        self.answer_question(turn, turn.msg.payload)
+
+    def answer_question(self, turn: Turn, text: str) -> Answer:
+        """Answer free text and log the question (text, entry, score; nothing else)."""
+        answer = turn.faq.answer(text)
+        if len(text) > faq_module.MAX_QUESTION_CHARS:
+            turn.say(Reply(turn.faq.render.text("general.message_tronque")))
+        turn.replies.extend(answer.replies)
+        turn.state["last_question"] = text[:300]
+        self.questions.record(turn.user_id, text, answer.entry, answer.score, answer.outcome,
+                              self.clock.now())
+        return answer
+
+    # --- commands --------------------------------------------------------------------
+
+    def _start(self, turn: Turn) -> None:
+        payload = turn.msg.args[0] if turn.msg.args else ""
+        source = payload if payload and len(payload) <= 64 and set(payload) <= SOURCE_CHARS else None
+        self.prospects.seen(turn.user_id, self.clock.now(), source)
+        name = turn.msg.person.first_name.strip()[:40] or "à toi"
+        turn.say(turn.faq.menu_reply("general.bienvenue", prenom=name))
+
+    def _menu(self, turn: Turn) -> None:
+        turn.say(turn.faq.menu_reply())
+
+    def _help(self, turn: Turn) -> None:
+        turn.say(Reply(turn.faq.render.text("general.aide")))
+
+    def _unknown_command(self, turn: Turn) -> None:
+        turn.say(turn.faq.menu_reply("general.commande_inconnue"))

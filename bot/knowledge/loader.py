@@ -1,0 +1,375 @@
+"""Reading ``knowledge/`` into a :class:`KnowledgeBase`, with every problem located.
+
+The loader never raises on a bad file: it returns the knowledge base built from
+what is sound plus the list of :class:`Problem` found. The bot starts with that
+partial base and logs the problems; ``run_bot.py check`` and ``/recharger`` show them
+to whoever edits the FAQ. A broken file never takes the bot down.
+
+Layout of the folder (see ``knowledge/README.md``)::
+
+    facts.yaml        facts:      {id: value}
+    calendar.yaml     open_days:  [{date, start, end}]
+    topics.yaml       topics:     [{id, label}]
+    synonyms.yaml     synonyms:   [[canonical, variant, ...]]
+    smalltalk.yaml    smalltalk:  [{id, questions, answer}]
+    entries/*.yaml    entries:    [{id, title, topic, questions, keywords, answer, related}]
+    texts/*.yaml      {key: sentence}       (what the bot itself says)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge.model import Entry, FactValue, KnowledgeBase, OpenDay, Problem, Topic
+from bot.knowledge.yaml_lines import BadDate, LineDict, YamlError, load_yaml
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+TIME_PATTERN = re.compile(r"^([01]\d|2[0-3])[:h]([0-5]\d)$")
+
+#: Placeholders computed by the code from today's date (see ``bot/knowledge/render.py``).
+COMPUTED_PLACEHOLDERS = frozenset({"portes_ouvertes_a_venir", "statut_entree", "statut_candidature"})
+
+#: Placeholders the code fills at run time in the texts of ``texts/*.yaml``.
+RUNTIME_PLACEHOLDERS = frozenset(
+    {
+        "bot", "prenom", "nom", "question", "ref", "champ", "valeur", "etape", "jours", "date",
+        "heure", "horaires", "exemples", "choix", "n", "total", "source", "statut", "qui",
+        "annee", "age", "min", "max", "delai", "liste", "sujet", "suite",
+    }
+)
+
+ENTRY_FIELDS = {"id": True, "title": True, "topic": True, "questions": True, "answer": True,
+                "keywords": False, "related": False}
+SMALLTALK_FIELDS = {"id": True, "questions": True, "answer": True}
+TOPIC_FIELDS = {"id": True, "label": True}
+OPEN_DAY_FIELDS = {"date": True, "start": True, "end": True}
+MIN_QUESTIONS = 3
+MAX_TITLE = 40
+
+
+@dataclass
+class _Context:
+    """Problems of one load, and the file being read."""
+
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+    path: str = ""
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+
+def load_knowledge(directory: Path) -> tuple[KnowledgeBase, list[Problem]]:
+    """Load and check ``directory``; return the sound part and every problem found."""
+    ctx = _Context(root=directory)
+    kb = KnowledgeBase()
+    if not directory.is_dir():
+        ctx.problem(0, f"dossier introuvable : {directory}")
+        return kb, ctx.problems
+    kb.facts = _read_facts(ctx, directory / "facts.yaml")
+    kb.open_days = _read_calendar(ctx, directory / "calendar.yaml")
+    kb.topics = _read_topics(ctx, directory / "topics.yaml")
+    kb.synonyms = _read_synonyms(ctx, directory / "synonyms.yaml")
+    kb.smalltalk = _read_entries(ctx, [directory / "smalltalk.yaml"], "smalltalk", SMALLTALK_FIELDS)
+    entry_files = sorted((directory / "entries").glob("*.yaml")) if (directory / "entries").is_dir() else []
+    if not entry_files:
+        ctx.path = _rel(ctx, directory / "entries")
+        ctx.problem(0, "aucun fichier d'entrées (entries/*.yaml)")
+    kb.entries = _read_entries(ctx, entry_files, "entries", ENTRY_FIELDS)
+    for path in sorted((directory / "texts").glob("*.yaml")) if (directory / "texts").is_dir() else []:
+        kb.texts.update(_read_texts(ctx, path, set(kb.facts) | COMPUTED_PLACEHOLDERS | RUNTIME_PLACEHOLDERS))
+    _check_references(ctx, kb)
+    return kb, ctx.problems
+
+
+# --- one reader per file ------------------------------------------------------------
+
+
+def _rel(ctx: _Context, path: Path) -> str:
+    """The path as the maintainer sees it: relative to the folder's parent when possible."""
+    try:
+        return str(path.relative_to(ctx.root.parent))
+    except ValueError:
+        return str(path)
+
+
+def _top(ctx: _Context, path: Path, key: str | None, kind: type) -> Any:
+    """Open ``path`` and return its ``key`` section, checking its type; None on a problem."""
+    ctx.path = _rel(ctx, path)
+    if not path.exists():
+        ctx.problem(0, "fichier manquant")
+        return None
+    try:
+        data = load_yaml(path)
+    except YamlError as exc:
+        ctx.problem(exc.line, exc.message)
+        return None
+    if key is None:
+        data = data if data is not None else LineDict()
+    else:
+        if not isinstance(data, dict) or key not in data:
+            ctx.problem(getattr(data, "line", 1) or 1, f"le fichier doit commencer par « {key}: »")
+            return None
+        _check_duplicate_keys(ctx, data)
+        for other in data:
+            if other != key:
+                ctx.problem(data.line_of(other), f"section inconnue « {other} » (attendu : {key})")
+        data, line = data[key], data.line_of(key)
+        if data is None:
+            return kind()
+        if not isinstance(data, kind):
+            ctx.problem(line, f"« {key} » doit être {_type_name(kind)}")
+            return None
+    _check_duplicate_keys(ctx, data)
+    return data
+
+
+def _check_duplicate_keys(ctx: _Context, data: Any) -> None:
+    for key, line in getattr(data, "duplicate_keys", []):
+        ctx.problem(line, f"clé « {key} » en double")
+
+
+def _type_name(kind: type) -> str:
+    return {dict: "une liste de clés (clé: valeur)", list: "une liste (lignes commençant par « - »)",
+            str: "un texte"}.get(kind, kind.__name__)
+
+
+def _read_facts(ctx: _Context, path: Path) -> dict[str, FactValue]:
+    data = _top(ctx, path, "facts", dict)
+    facts: dict[str, FactValue] = {}
+    for key, value in (data or {}).items():
+        line = data.line_of(key)
+        if not isinstance(key, str) or not ID_PATTERN.match(key):
+            ctx.problem(line, f"identifiant de fait invalide « {key} » (minuscules, chiffres, _)")
+        elif isinstance(value, BadDate):
+            ctx.problem(line, f"date invalide « {value} » pour « {key} » : écrire AAAA-MM-JJ, par exemple 2026-08-27")
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float, dt.date)):
+            ctx.problem(line, f"le fait « {key} » doit être un texte, un nombre ou une date AAAA-MM-JJ")
+        elif isinstance(value, str) and not value.strip():
+            ctx.problem(line, f"le fait « {key} » est vide")
+        else:
+            facts[key] = value
+    return facts
+
+
+def _read_calendar(ctx: _Context, path: Path) -> list[OpenDay]:
+    data = _top(ctx, path, "open_days", list)
+    days: list[OpenDay] = []
+    for index, item in enumerate(data or []):
+        fields = _fields(ctx, item, data.line_of(index), OPEN_DAY_FIELDS, "journée portes ouvertes")
+        if fields is None:
+            continue
+        date, line = fields["date"], item.line_of("date")
+        if not isinstance(date, dt.date):
+            ctx.problem(line, f"date invalide « {date} » : écrire AAAA-MM-JJ, par exemple 2026-03-20")
+            continue
+        times = [str(fields[k]).strip() for k in ("start", "end")]
+        bad = [t for t in times if not TIME_PATTERN.match(t)]
+        if bad:
+            ctx.problem(item.line_of("start"), f"heure invalide « {bad[0]} » : écrire HH:MM, par exemple 17:00")
+            continue
+        days.append(OpenDay(date=date, start=times[0].replace("h", ":"), end=times[1].replace("h", ":")))
+    return sorted(days, key=lambda d: d.date)
+
+
+def _read_topics(ctx: _Context, path: Path) -> list[Topic]:
+    data = _top(ctx, path, "topics", list)
+    topics: list[Topic] = []
+    for index, item in enumerate(data or []):
+        fields = _fields(ctx, item, data.line_of(index), TOPIC_FIELDS, "thème")
+        if fields is None or not _valid_id(ctx, fields["id"], item.line_of("id")):
+            continue
+        if any(t.id == fields["id"] for t in topics):
+            ctx.problem(item.line_of("id"), f"thème « {fields['id']} » en double")
+            continue
+        if _text(ctx, fields["label"], item.line_of("label"), "label") is not None:
+            topics.append(Topic(id=fields["id"], label=fields["label"].strip(), line=item.line))
+    return topics
+
+
+def _read_synonyms(ctx: _Context, path: Path) -> list[list[str]]:
+    data = _top(ctx, path, "synonyms", list)
+    groups: list[list[str]] = []
+    for index, group in enumerate(data or []):
+        line = data.line_of(index)
+        if not isinstance(group, list) or len(group) < 2:
+            ctx.problem(line, "un groupe de synonymes est une liste d'au moins deux mots : [mot, variante]")
+            continue
+        words = [w for w in group if isinstance(w, (str, int)) and str(w).strip()]
+        if len(words) != len(group):
+            ctx.problem(line, "un synonyme doit être un mot ou une expression non vide")
+            continue
+        groups.append([str(w).strip() for w in words])
+    return groups
+
+
+def _read_texts(ctx: _Context, path: Path, known: set[str]) -> dict[str, str]:
+    data = _top(ctx, path, None, dict)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        ctx.problem(1, "un fichier de textes est une liste de « clé: texte »")
+        return {}
+    texts: dict[str, str] = {}
+    for key, value in data.items():
+        line = data.line_of(key)
+        if not isinstance(key, str) or not ID_PATTERN.match(key):
+            ctx.problem(line, f"clé de texte invalide « {key} »")
+        elif _text(ctx, value, line, key) is not None and _placeholders(ctx, value, line, known, key):
+            texts[f"{path.stem}.{key}"] = value.strip()
+    return texts
+
+
+def _read_entries(
+    ctx: _Context, paths: list[Path], section: str, schema: dict[str, bool]
+) -> dict[str, Entry]:
+    entries: dict[str, Entry] = {}
+    for path in paths:
+        data = _top(ctx, path, section, list)
+        for index, item in enumerate(data or []):
+            entry = _entry(ctx, item, data.line_of(index), schema, section)
+            if entry is None:
+                continue
+            if entry.id in entries:
+                first = entries[entry.id]
+                ctx.problem(entry.line, f"identifiant « {entry.id} » en double (déjà à {first.path}:{first.line})")
+                continue
+            entries[entry.id] = entry
+    return entries
+
+
+def _entry(ctx: _Context, item: Any, line: int, schema: dict[str, bool], section: str) -> Entry | None:
+    fields = _fields(ctx, item, line, schema, "entrée")
+    if fields is None or not _valid_id(ctx, fields["id"], item.line_of("id")):
+        return None
+    ok = True
+    answer = _text(ctx, fields["answer"], item.line_of("answer"), "answer")
+    questions = _string_list(ctx, item, "questions")
+    if questions is not None and len(questions) < MIN_QUESTIONS:
+        ctx.problem(item.line_of("questions"), f"au moins {MIN_QUESTIONS} exemples de questions (il y en a {len(questions)})")
+        ok = False
+    keywords = _string_list(ctx, item, "keywords") if "keywords" in item else []
+    related = _string_list(ctx, item, "related") if "related" in item else []
+    title = item.get("title", "")
+    if "title" in schema:
+        title = _text(ctx, title, item.line_of("title"), "title")
+        if title is not None and len(title) > MAX_TITLE:
+            ctx.problem(item.line_of("title"), f"titre trop long pour un bouton ({len(title)} caractères, {MAX_TITLE} au plus)")
+            ok = False
+    topic = item.get("topic", "")
+    if "topic" in schema and not isinstance(topic, str):
+        ctx.problem(item.line_of("topic"), "« topic » doit être l'identifiant d'un thème")
+        ok = False
+    if None in (answer, questions, keywords, related, title) or not ok:
+        return None
+    question_list = item["questions"]
+    return Entry(
+        id=fields["id"], answer=answer, questions=questions, title=title or "", topic=topic or "",
+        keywords=keywords, related=related, kind="faq" if section == "entries" else "smalltalk",
+        path=ctx.path, line=item.line,
+        question_lines=[question_list.line_of(i) for i in range(len(question_list))],
+    )
+
+
+# --- field helpers -------------------------------------------------------------------
+
+
+def _fields(ctx: _Context, item: Any, line: int, schema: dict[str, bool], what: str) -> dict | None:
+    """Check an item's fields against ``schema`` (name -> required); None when unusable."""
+    if not isinstance(item, dict):
+        ctx.problem(line, f"une {what} doit être une liste de champs (nom: valeur)")
+        return None
+    ok = True
+    for key in item:
+        if key not in schema:
+            known = ", ".join(schema)
+            ctx.problem(item.line_of(key), f"champ inconnu « {key} » (champs possibles : {known})")
+            ok = False
+    for key, required in schema.items():
+        if required and (key not in item or item[key] is None):
+            ctx.problem(item.line, f"champ obligatoire manquant : « {key} »")
+            ok = False
+    return dict(item) if ok else None
+
+
+def _valid_id(ctx: _Context, value: Any, line: int) -> bool:
+    if isinstance(value, str) and ID_PATTERN.match(value):
+        return True
+    ctx.problem(line, f"identifiant invalide « {value} » : minuscules sans accent, chiffres et _ (ex. cout_formation)")
+    return False
+
+
+def _text(ctx: _Context, value: Any, line: int, name: str) -> str | None:
+    if isinstance(value, str) and value.strip():
+        if value.count("{") != value.count("}"):
+            ctx.problem(line, f"« {name} » : accolades {{ }} non appariées")
+            return None
+        return value.strip()
+    ctx.problem(line, f"« {name} » doit être un texte non vide")
+    return None
+
+
+def _string_list(ctx: _Context, item: Any, name: str) -> list[str] | None:
+    value, line = item.get(name), item.line_of(name)
+    if not isinstance(value, list):
+        ctx.problem(line, f"« {name} » doit être une liste (lignes commençant par « - »)")
+        return None
+    result: list[str] = []
+    for index, element in enumerate(value):
+        if isinstance(element, (int, float)) and not isinstance(element, bool):
+            element = str(element)
+        if not isinstance(element, str) or not element.strip():
+            ctx.problem(value.line_of(index), f"« {name} » : chaque élément doit être un texte non vide")
+            return None
+        result.append(element.strip())
+    return result
+
+
+# --- cross-file checks ---------------------------------------------------------------
+
+
+def _check_references(ctx: _Context, kb: KnowledgeBase) -> None:
+    """Placeholders, related entries and topics must exist; broken entries are dropped."""
+    known_facts = set(kb.facts) | COMPUTED_PLACEHOLDERS
+    topic_ids = {t.id for t in kb.topics}
+    for table in (kb.entries, kb.smalltalk):
+        for entry_id in list(table):
+            entry = table[entry_id]
+            ctx.path = entry.path
+            bad = [
+                lambda: _placeholders(ctx, entry.answer, entry.line, known_facts),
+                lambda: _known(ctx, entry, entry.related, set(kb.entries), "entrée liée"),
+                lambda: entry.kind != "faq" or _known(ctx, entry, [entry.topic], topic_ids, "thème"),
+            ]
+            if not all([check() for check in bad]):
+                del table[entry_id]
+    if ctx.problems:  # an entries file that failed would make every topic look empty
+        return
+    used = {e.topic for e in kb.entries.values()}
+    ctx.path = _rel(ctx, ctx.root / "topics.yaml")
+    for topic in kb.topics:
+        if topic.id not in used:
+            ctx.problem(topic.line, f"le thème « {topic.id} » n'a aucune entrée")
+
+
+def _placeholders(ctx: _Context, text: str, line: int, known: set[str] | frozenset[str], where: str = "") -> bool:
+    ok = True
+    for name in PLACEHOLDER.findall(text):
+        if name not in known:
+            where_text = f" dans « {where} »" if where else ""
+            ctx.problem(line, f"fait inconnu {{{name}}}{where_text} : il doit être défini dans facts.yaml")
+            ok = False
+    return ok
+
+
+def _known(ctx: _Context, entry: Entry, ids: list[str], known: set[str], what: str) -> bool:
+    missing = [i for i in ids if i not in known]
+    for name in missing:
+        ctx.problem(entry.line, f"{what} inconnue « {name} » (entrée « {entry.id} »)"
+                    if what != "thème" else f"thème inconnu « {name} » (entrée « {entry.id} »)")
+    return not missing
+

@@ -1,0 +1,85 @@
+"""The knowledge base as the rest of the core sees it, once loaded and checked."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Union
+
+FactValue = Union[str, int, float, dt.date]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in ``knowledge/``, printed as ``path:line: message``."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A button of the topic menu."""
+
+    id: str
+    label: str
+    line: int = 0
+
+
+@dataclass
+class Entry:
+    """One answer of the FAQ with the questions that lead to it.
+
+    ``kind`` is ``"faq"`` for the knowledge entries and ``"smalltalk"`` for the
+    greetings and thanks that get a friendly reply but no knowledge answer.
+    """
+
+    id: str
+    answer: str
+    questions: list[str]
+    title: str = ""
+    topic: str = ""
+    keywords: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+    kind: str = "faq"
+    path: str = ""
+    line: int = 0
+    question_lines: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OpenDay:
+    """One open day (journée portes ouvertes)."""
+
+    date: dt.date
+    start: str
+    end: str
+
+
+@dataclass
+class KnowledgeBase:
+    """Everything loaded from ``knowledge/``.
+
+    ``entries`` holds the FAQ entries by id, in file order; ``smalltalk`` the
+    small-talk intents; ``texts`` the sentences the bot itself says, by dotted key
+    (``general.fallback`` is key ``fallback`` of ``texts/general.yaml``).
+    """
+
+    facts: dict[str, FactValue] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    smalltalk: dict[str, Entry] = field(default_factory=dict)
+    topics: list[Topic] = field(default_factory=list)
+    synonyms: list[list[str]] = field(default_factory=list)
+    open_days: list[OpenDay] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def entries_of_topic(self, topic_id: str) -> list[Entry]:
+        """The entries listed under a topic of the menu, in file order."""
+        return [e for e in self.entries.values() if e.topic == topic_id]
+
+    def topic(self, topic_id: str) -> Topic | None:
+        """The topic with that id, if any."""
+        return next((t for t in self.topics if t.id == topic_id), None)

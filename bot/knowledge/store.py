@@ -1,0 +1,65 @@
+"""The knowledge base currently in use, its matchers, and safe reloading.
+
+A reload that finds a problem keeps the base the bot had: a staff member's typo in
+a YAML file must never take answers away from prospects.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.model import KnowledgeBase, Problem
+from bot.knowledge.render import Renderer
+from bot.matching.matcher import Matcher
+
+log = logging.getLogger(__name__)
+
+#: Small talk is matched on every word: "merci" or "qui es-tu" are all it says.
+SMALLTALK_STOPWORDS = frozenset({"a", "c", "d", "de", "des", "du", "est", "et", "j", "je", "l", "la",
+                                 "le", "les", "me", "moi", "t", "te", "un", "une"})
+
+
+@dataclass
+class Loaded:
+    """A knowledge base with the matchers built from it."""
+
+    kb: KnowledgeBase
+    faq: Matcher
+    smalltalk: Matcher
+
+    @classmethod
+    def build(cls, kb: KnowledgeBase) -> "Loaded":
+        """Index a knowledge base (a few tens of milliseconds for the real one)."""
+        return cls(
+            kb=kb,
+            faq=Matcher(kb.entries.values(), kb.synonyms),
+            smalltalk=Matcher(kb.smalltalk.values(), [], stopwords=SMALLTALK_STOPWORDS),
+        )
+
+    def renderer(self, today: dt.date) -> Renderer:
+        """A renderer of this base's texts as of ``today``."""
+        return Renderer(self.kb, today)
+
+
+class KnowledgeStore:
+    """Holds the knowledge in use; :meth:`reload` swaps it only when the new one is sound."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        kb, problems = load_knowledge(directory)
+        for problem in problems:
+            log.error("knowledge: %s", problem)
+        self.current = Loaded.build(kb)
+        self.startup_problems = problems
+
+    def reload(self) -> list[Problem]:
+        """Load the folder again; keep the old base and return the problems if any."""
+        kb, problems = load_knowledge(self.directory)
+        if problems:
+            return problems
+        self.current = Loaded.build(kb)
+        return []
+

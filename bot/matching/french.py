@@ -1,0 +1,102 @@
+"""What makes casual French comparable word by word.
+
+Prospects write on a phone: no accents, SMS spellings (``c combien``, ``ya``,
+``jpeux``, ``koi``), elisions (``j'ai``, ``l'entreprise``), glued numbers (``2ans``).
+This module folds all of that into plain lowercase words, then into Snowball stems
+(``coûte``/``coute``/``couter`` -> ``cout``), dropping the words that carry no topic.
+The lists below are data a developer may extend; they are not knowledge-base facts.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_STEMMER = snowballstemmer.stemmer("french")
+
+#: Invisible characters that would split or glue words (zero-width, bidi controls, BOM).
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_APOSTROPHES = re.compile("[\u2018\u2019\u02bc\u2032`´]")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+
+#: SMS and casual spellings, mapped to the words they stand for (before stop words).
+SMS = {
+    "c": "c est", "cest": "c est", "ces": "c est", "sa": "ca", "ya": "il y a", "yen": "il y en",
+    "jpeux": "je peux", "jpx": "je peux", "jpeu": "je peux", "jveux": "je veux", "jveu": "je veux",
+    "jsuis": "je suis", "jsui": "je suis", "chui": "je suis", "chuis": "je suis", "jsais": "je sais",
+    "jai": "j ai", "g": "j ai", "jaurai": "j aurai", "jdois": "je dois", "jfais": "je fais",
+    "koi": "quoi", "kwa": "quoi", "quoa": "quoi", "ki": "qui", "ke": "que", "kel": "quel",
+    "kelle": "quelle", "keske": "qu est ce que", "kesk": "qu est ce que", "quesque": "qu est ce que",
+    "pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi", "pourkoi": "pourquoi",
+    "qd": "quand", "kan": "quand", "kand": "quand", "cb": "combien", "cmb": "combien",
+    "combien": "combien", "cmt": "comment", "komment": "comment", "coment": "comment",
+    "bcp": "beaucoup", "tt": "tout", "ts": "tous", "tjr": "toujours", "tjrs": "toujours",
+    "pr": "pour", "pour": "pour", "ds": "dans", "dc": "donc", "mm": "meme", "mtn": "maintenant",
+    "ajd": "aujourd hui", "auj": "aujourd hui", "aujourdhui": "aujourd hui",
+    "rdv": "rendez vous", "dispo": "disponible", "infos": "information", "info": "information",
+    "tel": "telephone", "tél": "telephone", "num": "numero", "nb": "nombre", "qqch": "quelque chose",
+    "qqn": "quelqu un", "qlq": "quelque", "stp": "s il te plait", "svp": "s il vous plait",
+    "slt": "salut", "bjr": "bonjour", "bsr": "bonsoir", "cc": "coucou", "mrc": "merci",
+    "dacc": "d accord", "dac": "d accord", "oki": "ok", "okay": "ok", "ouai": "oui", "ouais": "oui",
+    "vs": "vous", "ns": "nous", "tkt": "t inquiete", "jsp": "je sais pas", "chais": "je sais",
+    "entrprise": "entreprise", "entreprises": "entreprise", "alternance": "alternance",
+    "etudes": "etude", "bac2": "bac 2", "mco": "mco", "bts": "bts",
+}
+
+#: Words that say nothing about the topic of a question. Question words that do carry
+#: meaning (``combien``, ``quand``, ``comment``, ``pourquoi``) and negations (``pas``,
+#: ``sans``, ``encore``) are kept: they separate "c'est combien" from "c'est quand".
+STOPWORDS = frozenset(
+    """
+    a ai aie aies ait as au aux avais avait avez avoir avons ayant c ca ce cela celle celui ces cet
+    cette ceux chez ci d dans de des du donc elle elles en es est et etaient etais etait etant ete
+    etes etre eu eux fais fait faites faire faut ici il ils j je jusqu l la le les leur leurs lui m
+    ma mais me meme mes moi mon n ne nos notre nous on ont ou par peut peuvent peux pouvez pouvons
+    puis puisse qu que quel quelle quelles quels qui quoi s sa se ses si son sont suis sur t ta te
+    tes toi ton tu un une vos votre vous y oui non ok alors bon bah ben bien svp stp plait voila
+    voudrais voudrait veux veut voulez voulons souhaite souhaiterais aimerais aimerait savoir
+    sais dire dites dit demander demande question questions renseignement renseignements
+    information informations svp merci bonjour bonsoir salut coucou hello hey wesh yo madame monsieur
+    cordialement svp svp also aussi tres trop plus moins peu beaucoup tout tous toute toutes
+    chose choses truc trucs genre vraiment juste deja etc quelque quelques lequel laquelle
+    est-ce estce vais va vas allez aller avec cest sil ya
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip accents and invisible characters, unify apostrophes."""
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _APOSTROPHES.sub("'", text).lower()
+    return text.replace("œ", "oe").replace("æ", "ae")
+
+
+def words(text: str) -> list[str]:
+    """Split into plain words: elisions cut, digits split from letters, SMS expanded."""
+    text = fold(text).replace("'", " ")
+    text = _NOT_WORD.sub(" ", text)
+    text = _DIGIT_LETTER.sub(" ", text)
+    text = _REPEATS.sub(r"\1", text)
+    result: list[str] = []
+    for word in text.split():
+        result.extend(SMS.get(word, word).split())
+    return result
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball stem of an already folded word (cached: prospects reuse words)."""
+    if word.isdigit() or len(word) <= 2:
+        return word
+    return _STEMMER.stemWord(word)
+
+
+def is_stopword(word: str) -> bool:
+    """True for a folded word that carries no topic."""
+    return word in STOPWORDS

@@ -1,0 +1,212 @@
+"""Which entry a question is about, how sure we are, and when to say "I don't know".
+
+The matcher is lexical, built for short casual French questions:
+
+1. each example question, title and keyword of an entry becomes a bag of stems
+   (``french.py``), with synonyms mapped to one canonical token;
+2. a query word the index has never seen is corrected to the closest known word
+   with rapidfuzz's plain ``ratio`` (an edit-distance measure: ``salere`` ->
+   ``salaire``) only when it is close; ``WRatio`` is avoided on purpose, as it gives
+   about 85 to any two texts sharing one word;
+3. tokens are weighted by IDF over entries, so "bts" or "formation", present
+   everywhere, weigh little, and a word the base has never seen weighs the most;
+4. an entry's score combines how much of the *query* it covers (what makes
+   "combien coûte une pizza" fall back: "pizza" is unknown and heavy) and how well
+   the query fits its closest example.
+
+Below :data:`THRESHOLD` the bot says it is not sure; when the best two entries are
+within :data:`MARGIN` it asks which one was meant.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge.model import Entry
+from bot.matching import french
+
+THRESHOLD = 0.5
+MARGIN = 0.04
+#: How close an unknown word must be to a known one to be taken for it (0-100), by length.
+TYPO_CUTOFF = ((4, 84.0), (6, 80.0), (9, 78.0))
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome of matching one question.
+
+    ``entry_id`` is set when the bot is confident; ``candidates`` (ids, best first)
+    when two or more entries are about equally likely; neither when it does not know.
+    """
+
+    entry_id: str | None
+    score: float
+    candidates: tuple[str, ...] = ()
+    scores: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass
+class _Doc:
+    entry_id: str
+    text: str
+    weights: dict[str, float] = field(default_factory=dict)
+    total: float = 0.0
+
+
+class Matcher:
+    """An index over a set of entries; build once per knowledge base, then :meth:`match`."""
+
+    def __init__(self, entries: Iterable[Entry], synonyms: list[list[str]] | None = None,
+                 stopwords: frozenset[str] = french.STOPWORDS) -> None:
+        self.stopwords = stopwords
+        self._single: dict[str, str] = {}
+        self._multi: list[tuple[tuple[str, ...], str]] = []
+        self._surface: dict[str, str] = {}
+        self._load_synonyms(synonyms or [])
+        self._entries = list(entries)
+        token_docs = [(e.id, self._doc_texts(e)) for e in self._entries]
+        self._build_vocabulary(token_docs)
+        self._build_index(token_docs)
+
+    # --- text to tokens --------------------------------------------------------------
+
+    def tokens(self, text: str, correct: bool = True) -> list[str]:
+        """The content tokens of a text: stems, synonyms folded, typos corrected."""
+        stems = []
+        for word in french.words(text):
+            if word in self.stopwords:
+                continue
+            if correct and word not in self._surface and len(word) >= 4 and not word.isdigit():
+                word = self._correct(word)
+            stems.append(french.stem(word))
+        return self._apply_synonyms(stems)
+
+    def _apply_synonyms(self, stems: list[str]) -> list[str]:
+        result: list[str] = []
+        i = 0
+        while i < len(stems):
+            for phrase, canonical in self._multi:
+                if tuple(stems[i:i + len(phrase)]) == phrase:
+                    result.append(canonical)
+                    i += len(phrase)
+                    break
+            else:
+                result.append(self._single.get(stems[i], stems[i]))
+                i += 1
+        return result
+
+    def _correct(self, word: str) -> str:
+        cutoff = next((c for n, c in reversed(TYPO_CUTOFF) if len(word) >= n), 101.0)
+        found = process.extractOne(word, self._surface_list, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return found[0] if found else word
+
+    # --- building the index ----------------------------------------------------------
+
+    def _load_synonyms(self, groups: list[list[str]]) -> None:
+        for group in groups:
+            canonical_stems = [french.stem(w) for w in french.words(group[0]) if w not in self.stopwords]
+            canonical = "_".join(canonical_stems) or french.fold(group[0])
+            for variant in group:
+                variant_words = [w for w in french.words(variant) if w not in self.stopwords]
+                for w in variant_words:
+                    self._surface.setdefault(w, w)
+                stems = tuple(french.stem(w) for w in variant_words)
+                if len(stems) == 1:
+                    self._single[stems[0]] = canonical
+                elif len(stems) > 1:
+                    self._multi.append((stems, canonical))
+        self._multi.sort(key=lambda item: -len(item[0]))
+
+    def _doc_texts(self, entry: Entry) -> list[str]:
+        return [*entry.questions, *entry.keywords, *([entry.title] if entry.title else [])]
+
+    def _build_vocabulary(self, token_docs: list[tuple[str, list[str]]]) -> None:
+        for _, texts in token_docs:
+            for text in texts:
+                for word in french.words(text):
+                    if word not in self.stopwords:
+                        self._surface.setdefault(word, word)
+        self._surface_list = [w for w in self._surface if len(w) >= 3 and not w.isdigit()]
+
+    def _build_index(self, token_docs: list[tuple[str, list[str]]]) -> None:
+        raw_docs = [(entry_id, text, self.tokens(text, correct=False)) for entry_id, texts in token_docs
+                    for text in texts]
+        entry_tokens: dict[str, Counter[str]] = defaultdict(Counter)
+        for entry_id, _, toks in raw_docs:
+            entry_tokens[entry_id].update(set(toks))
+        df: dict[str, int] = defaultdict(int)
+        for toks in entry_tokens.values():
+            for tok in toks:
+                df[tok] += 1
+        n = max(len(entry_tokens), 1)
+        self.idf = {tok: math.log(1 + n / count) for tok, count in df.items()}
+        self.unknown_weight = max(self.idf.values(), default=1.0)
+        self._docs: list[_Doc] = []
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        self._bags: dict[str, Counter[str]] = dict(entry_tokens)
+        for entry_id, text, toks in raw_docs:
+            if not toks:
+                continue
+            doc = _Doc(entry_id, text, {t: self.idf[t] for t in set(toks)})
+            doc.total = sum(doc.weights.values())
+            for tok in doc.weights:
+                self._postings[tok].append(len(self._docs))
+            self._docs.append(doc)
+
+    # --- matching --------------------------------------------------------------------
+
+    def weight(self, token: str) -> float:
+        """How much a query token counts: its IDF, or the most for an unknown word."""
+        if token in self.idf:
+            return self.idf[token]
+        if token.isdigit() or len(token) <= 2:
+            return 0.5
+        return self.unknown_weight
+
+    def scores(self, text: str, leave_out: tuple[str, str] | None = None) -> list[tuple[str, float]]:
+        """Every entry sharing a token with ``text``, with its score, best first.
+
+        ``leave_out`` (entry id, example text) scores as if that example were not in
+        the index: how ``check`` tells whether an example would find its entry alone.
+        """
+        query = set(self.tokens(text))
+        if not query:
+            return []
+        weights = {t: self.weight(t) for t in query}
+        total = sum(weights.values())
+        best_doc: dict[str, float] = defaultdict(float)
+        left_out: _Doc | None = None
+        for doc_index in {i for t in query for i in self._postings.get(t, ())}:
+            doc = self._docs[doc_index]
+            if leave_out is not None and (doc.entry_id, doc.text) == leave_out:
+                left_out = doc
+                continue
+            shared = sum(weights[t] for t in query if t in doc.weights)
+            query_cover, doc_cover = shared / total, shared / doc.total
+            fit = math.sqrt(query_cover * doc_cover)
+            best_doc[doc.entry_id] = max(best_doc[doc.entry_id], fit)
+        results = []
+        for entry_id, fit in best_doc.items():
+            bag = self._bags[entry_id]
+            if left_out is not None and left_out.entry_id == entry_id:
+                bag = bag - Counter(left_out.weights.keys())
+            bag_cover = sum(w for t, w in weights.items() if bag[t] > 0) / total
+            results.append((entry_id, round(0.5 * fit + 0.5 * bag_cover * bag_cover, 4)))
+        results.sort(key=lambda item: -item[1])
+        return results
+
+    def match(self, text: str, leave_out: tuple[str, str] | None = None) -> Match:
+        """Match a question: one entry, a choice between a few, or nothing."""
+        ranked = self.scores(text, leave_out)
+        top = tuple(ranked[:5])
+        if not ranked or ranked[0][1] < THRESHOLD:
+            return Match(None, ranked[0][1] if ranked else 0.0, scores=top)
+        best = ranked[0][1]
+        close = [eid for eid, score in ranked[:3] if best - score < MARGIN]
+        if len(close) > 1:
+            return Match(None, best, candidates=tuple(close), scores=top)
+        return Match(ranked[0][0], best, scores=top)

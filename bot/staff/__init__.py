@@ -1,0 +1,1 @@
+"""The staff side: lead notifications, handoff to a person, staff tools."""

@@ -1,0 +1,1 @@
+"""SQLite storage (through sqlite-utils): everything that must survive a restart."""

@@ -1,0 +1,59 @@
+"""Opening the SQLite file and keeping its schema up to date.
+
+One file holds everything that must survive a restart. The schema is created and
+migrated by the code at start: each migration below runs once, in order, and
+``PRAGMA user_version`` remembers how far the file has gone, so an old database is
+brought up to date by simply starting the new bot.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _v1_questions_and_prospects(db: sqlite_utils.Database) -> None:
+    """Questions asked (for the unanswered list and stats) and who came from where."""
+    db["prospects"].create(
+        {"user_id": int, "source": str, "first_seen": str, "last_seen": str},
+        pk="user_id",
+    )
+    db["questions"].create(
+        {"id": int, "at": str, "user_id": int, "text": str, "entry": str, "score": float,
+         "outcome": str},
+        pk="id",
+    )
+    db["questions"].create_index(["at"])
+    db["questions"].create_index(["user_id"])
+    db["sessions"].create({"user_id": int, "state": str, "updated_at": str}, pk="user_id")
+
+
+MIGRATIONS: list[Migration] = [_v1_questions_and_prospects]
+
+
+def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:
+    """Open (creating when needed) the database at ``path``, in WAL mode, migrated.
+
+    WAL lets the staff exports read while prospects' answers are written, and a
+    process killed mid-write leaves the file consistent.
+    """
+    migrations = MIGRATIONS if migrations is None else migrations
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    db = sqlite_utils.Database(conn)
+    if str(path) != ":memory:":
+        db.enable_wal()
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, migration in enumerate(migrations[version:], start=version + 1):
+        with conn:
+            conn.execute("BEGIN")
+            migration(db)
+            conn.execute(f"PRAGMA user_version={number}")
+    return db

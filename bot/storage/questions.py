@@ -1,0 +1,38 @@
+"""The log of questions prospects asked: the raw material of the next FAQ edit.
+
+Each row keeps the question, the entry matched (or none) and the score, and the
+prospect's id only so that ``/supprimer`` can cut the link; nothing else about them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlite_utils
+
+
+class QuestionLog:
+    """Records questions and reads them back for the staff's statistics."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def record(self, user_id: int | None, text: str, entry: str | None, score: float,
+               outcome: str, at: dt.datetime) -> None:
+        """Store one question; ``outcome`` is answered, ambiguous, fallback or smalltalk."""
+        self.db["questions"].insert(
+            {"at": at.isoformat(timespec="seconds"), "user_id": user_id, "text": text[:1000],
+             "entry": entry, "score": round(score, 4), "outcome": outcome}
+        )
+
+    def forget_user(self, user_id: int) -> int:
+        """Cut the link between a prospect and their questions; returns how many rows."""
+        cursor = self.db.execute("UPDATE questions SET user_id = NULL WHERE user_id = ?", [user_id])
+        return cursor.rowcount
+
+    def recent_of(self, user_id: int, limit: int = 5) -> list[dict]:
+        """A prospect's last questions, oldest first (the context staff see on a handoff)."""
+        rows = self.db.execute(
+            "SELECT at, text, entry, outcome FROM questions WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+            [user_id, limit],
+        ).fetchall()
+        return [dict(zip(("at", "text", "entry", "outcome"), row)) for row in reversed(rows)]

@@ -1,0 +1,87 @@
+"""Handlers for prospects' private chats: one per kind of update.
+
+Each handler builds an :class:`Incoming`, asks the core, and sends the replies.
+The core is synchronous and fast (matching and SQLite on the same machine), so it
+is called directly: no other coroutine runs in between, which also keeps each
+prospect's state consistent when updates are processed concurrently.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.ext import ContextTypes
+
+from bot.conversation.engine import Assistant
+from bot.conversation.messages import Incoming, Kind, Person, Reply
+from handlers.render import telegram_messages
+
+log = logging.getLogger(__name__)
+
+
+def assistant_of(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
+    """The core, stored in ``bot_data`` by :func:`handlers.app.build_application`."""
+    return context.application.bot_data["assistant"]
+
+
+def person_of(update: Update) -> Person:
+    user = update.effective_user
+    return Person(user_id=user.id, first_name=user.first_name or "", last_name=user.last_name or "")
+
+
+async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
+    """Send the core's replies in order, as HTML."""
+    for reply in replies:
+        for text, keyboard in telegram_messages(reply):
+            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
+    replies = assistant_of(context).handle(incoming)
+    await send_replies(context, update.effective_chat.id, replies)
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """``/start payload``, ``/menu``, ``/aide``... and any other command."""
+    text = update.effective_message.text or ""
+    name, *args = text[1:].split()
+    command = name.split("@", 1)[0].lower()
+    await _answer(update, context, Incoming(person_of(update), Kind.COMMAND, command, tuple(args[:5])))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text: show "typing" while the core works, then answer."""
+    message: Message = update.effective_message
+    asyncio.create_task(_typing(context, message.chat_id))
+    await _answer(update, context, Incoming(person_of(update), Kind.TEXT, message.text or ""))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An inline button: acknowledge it at once (the spinner stops), then answer."""
+    query = update.callback_query
+    await query.answer()
+    await _answer(update, context, Incoming(person_of(update), Kind.BUTTON, query.data or ""))
+
+
+async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A contact shared with the "share my number" keyboard."""
+    contact = update.effective_message.contact
+    await _answer(update, context, Incoming(person_of(update), Kind.CONTACT, contact.phone_number or "",
+                                            contact_user_id=contact.user_id))
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice notes, documents...: a polite text answer."""
+    message = update.effective_message
+    kind = next((k for k in ("sticker", "photo", "voice", "video", "audio", "document", "location")
+                 if getattr(message, k, None)), "other")
+    await _answer(update, context, Incoming(person_of(update), Kind.OTHER, kind))
+
+
+async def _typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    try:
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except Exception as exc:  # the answer matters, the typing dots do not
+        log.debug("typing action failed: %s", type(exc).__name__)

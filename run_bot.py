@@ -1,0 +1,14 @@
+#!/usr/bin/env python3
+"""The one entry point of the admissions assistant.
+
+    python run_bot.py            the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the terminal chat
+    python run_bot.py chat       the conversation in this terminal
+    python run_bot.py ask [QUESTION] [--json] [--today YYYY-MM-DD]
+    python run_bot.py check      validate knowledge/ (exit 1 and path:line: message on problems)
+
+Run ``python run_bot.py --help`` for every command.
+"""
+from bot.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
