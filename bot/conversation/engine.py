@@ -16,6 +16,7 @@ import sqlite_utils
 from bot.clock import Clock
 from bot.conversation import faq as faq_module
 from bot.conversation.faq import Answer, Faq
+from bot.conversation.features import default_features
 from bot.conversation.messages import Incoming, Kind, Reply
 from bot.knowledge.store import KnowledgeStore
 from bot.storage.questions import QuestionLog
@@ -64,6 +65,12 @@ class Assistant:
             "help": self._help,
         }
         self.buttons: dict[str, Handler] = {faq_module.MENU: self._menu}
+        #: Buttons whose data starts with a prefix (``"f:"`` -> the form's handler).
+        self.button_prefixes: dict[str, Handler] = {}
+        #: Who handles free text and contacts while ``state["mode"]`` is set (form, handoff...).
+        self.modes: dict[str, Handler] = {}
+        for install in default_features():
+            install(self)
 
     # --- the entry points --------------------------------------------------------------
 
@@ -92,15 +99,20 @@ class Assistant:
             handler(turn)
         elif kind is Kind.BUTTON:
             self._button(turn)
+        elif turn.state.get("mode") in self.modes:
+            self.modes[turn.state["mode"]](turn)
         elif kind is Kind.TEXT:
             self._text(turn)
         else:
-            turn.say(Reply(turn.faq.render.text("general.pas_du_texte")))
+            turn.say(turn.faq.menu_reply("general.pas_du_texte"))
 
     def _button(self, turn: Turn) -> None:
         data = turn.msg.payload
+        prefix = next((p for p in self.button_prefixes if data.startswith(p)), None)
         if data in self.buttons:
             self.buttons[data](turn)
+        elif prefix is not None:
+            self.button_prefixes[prefix](turn)
         elif data.startswith(faq_module.ENTRY) and data[2:] in turn.faq.kb.entries:
             turn.say(turn.faq.entry_reply(data[2:]))
         elif data.startswith(faq_module.TOPIC) and (reply := turn.faq.topic_reply(data[2:])):
