@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.conversation.engine import Assistant
 from handlers import prospect
+from handlers.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,15 @@ PROSPECT_COMMANDS = [
 
 
 async def post_init(application: Application) -> None:
-    """Set the command list shown to prospects (private chats only)."""
+    """Set the command list shown to prospects and start delivering the outbox."""
     commands = [BotCommand(name, description) for name, description in PROSPECT_COMMANDS]
     await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+    application.bot_data["deliverer"].start()
+
+
+async def post_shutdown(application: Application) -> None:
+    """Stop the delivery loop; what was not delivered waits in SQLite for the next start."""
+    await application.bot_data["deliverer"].stop()
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -53,9 +60,13 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
         .rate_limiter(AIORateLimiter(max_retries=5))
         .concurrent_updates(True)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
+    deliverer = Deliverer(application.bot, assistant.outbox, assistant.clock, settings.staff_chat_id)
+    assistant.wake_delivery = deliverer.kick
     application.bot_data["assistant"] = assistant
+    application.bot_data["deliverer"] = deliverer
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private & filters.COMMAND, prospect.on_command))
     application.add_handler(MessageHandler(private & filters.TEXT, prospect.on_text))

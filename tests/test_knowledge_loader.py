@@ -92,7 +92,7 @@ def test_unknown_fact_related_and_topic(kb_dir: Path) -> None:
     problems = "\n".join(problems_of(kb_dir))
     assert "argent.yaml:2: fait inconnu {salaire_minimum}" in problems
     assert "argent.yaml:2: entrée liée inconnue « jpoo »" in problems
-    assert "argent.yaml:11: thème inconnu « date »" in problems
+    assert "argent.yaml:13: thème inconnu « date »" in problems
 
 
 def test_invalid_dates(kb_dir: Path) -> None:

@@ -19,6 +19,7 @@ from bot.conversation.faq import Answer, Faq
 from bot.conversation.features import default_features
 from bot.conversation.messages import Incoming, Kind, Reply
 from bot.knowledge.store import KnowledgeStore
+from bot.storage.outbox import Outbox
 from bot.storage.questions import QuestionLog
 from bot.storage.sessions import ProspectStore, SessionStore
 
@@ -58,6 +59,9 @@ class Assistant:
         self.questions = QuestionLog(db)
         self.sessions = SessionStore(db)
         self.prospects = ProspectStore(db)
+        self.outbox = Outbox(db)
+        #: Set by the front end: called after something was queued in the outbox.
+        self.wake_delivery: Callable[[], None] = lambda: None
         self.commands: dict[str, Handler] = {
             "start": self._start,
             "menu": self._menu,

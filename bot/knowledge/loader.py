@@ -270,7 +270,7 @@ def _entry(ctx: _Context, item: Any, line: int, schema: dict[str, bool], section
     return Entry(
         id=fields["id"], answer=answer, questions=questions, title=title or "", topic=topic or "",
         keywords=keywords, related=related, kind="faq" if section == "entries" else "smalltalk",
-        path=ctx.path, line=item.line,
+        path=ctx.path, line=item.line, line_of_topic=item.line_of("topic"),
         question_lines=[question_list.line_of(i) for i in range(len(question_list))],
     )
 
@@ -333,19 +333,26 @@ def _string_list(ctx: _Context, item: Any, name: str) -> list[str] | None:
 
 
 def _check_references(ctx: _Context, kb: KnowledgeBase) -> None:
-    """Placeholders, related entries and topics must exist; broken entries are dropped."""
+    """Placeholders, related entries and topics must exist.
+
+    An answer with an unknown placeholder would show ``{typo}`` to prospects, so
+    that entry is dropped; an unknown related entry or topic only loses that link
+    (the answer itself is still right).
+    """
     known_facts = set(kb.facts) | COMPUTED_PLACEHOLDERS
     topic_ids = {t.id for t in kb.topics}
+    for entry in kb.entries.values():
+        ctx.path = entry.path
+        for name in [r for r in entry.related if r not in kb.entries]:
+            ctx.problem(entry.line, f"entrée liée inconnue « {name} » (entrée « {entry.id} »)")
+        entry.related = [r for r in entry.related if r in kb.entries]
+        if entry.topic not in topic_ids:
+            ctx.problem(entry.line_of_topic, f"thème inconnu « {entry.topic} » (entrée « {entry.id} »)")
     for table in (kb.entries, kb.smalltalk):
         for entry_id in list(table):
             entry = table[entry_id]
             ctx.path = entry.path
-            bad = [
-                lambda: _placeholders(ctx, entry.answer, entry.line, known_facts),
-                lambda: _known(ctx, entry, entry.related, set(kb.entries), "entrée liée"),
-                lambda: entry.kind != "faq" or _known(ctx, entry, [entry.topic], topic_ids, "thème"),
-            ]
-            if not all([check() for check in bad]):
+            if not _placeholders(ctx, entry.answer, entry.line, known_facts):
                 del table[entry_id]
     if ctx.problems:  # an entries file that failed would make every topic look empty
         return
@@ -364,12 +371,3 @@ def _placeholders(ctx: _Context, text: str, line: int, known: set[str] | frozens
             ctx.problem(line, f"fait inconnu {{{name}}}{where_text} : il doit être défini dans facts.yaml")
             ok = False
     return ok
-
-
-def _known(ctx: _Context, entry: Entry, ids: list[str], known: set[str], what: str) -> bool:
-    missing = [i for i in ids if i not in known]
-    for name in missing:
-        ctx.problem(entry.line, f"{what} inconnue « {name} » (entrée « {entry.id} »)"
-                    if what != "thème" else f"thème inconnu « {name} » (entrée « {entry.id} »)")
-    return not missing
-

@@ -47,6 +47,7 @@ class Entry:
     kind: str = "faq"
     path: str = ""
     line: int = 0
+    line_of_topic: int = 0
     question_lines: list[int] = field(default_factory=list)
 
 

@@ -32,7 +32,14 @@ def _v1_questions_and_prospects(db: sqlite_utils.Database) -> None:
     db["sessions"].create({"user_id": int, "state": str, "updated_at": str}, pk="user_id")
 
 
-MIGRATIONS: list[Migration] = [_v1_questions_and_prospects]
+def _v2_outbox(db: sqlite_utils.Database) -> None:
+    """Messages waiting to be delivered (staff notifications, relays)."""
+    from bot.storage.outbox import create_outbox_table
+
+    create_outbox_table(db)
+
+
+MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

@@ -1,0 +1,147 @@
+"""Messages to deliver, kept in SQLite until they are delivered.
+
+Whatever the bot must say to the staff group (a lead, a request for a person, a
+relayed message) or relay to a prospect is first written here, in the same
+transaction as the fact it reports (the lead, the handoff). A sender then delivers
+the rows in order and marks each one sent with the Telegram message id it got.
+If Telegram answers 429 or 502, or the staff chat id is wrong, or the process is
+killed, the row simply waits for its next attempt: nothing is lost, and a row
+marked sent is never sent again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from bot.conversation.messages import Button, Reply
+
+#: Seconds to wait before the n-th retry: 2, 4, 8... capped at five minutes.
+MAX_BACKOFF = 300.0
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+STAFF = "staff"
+PROSPECT = "prospect"
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """UTC, so that rows compare correctly as text across daylight-saving changes."""
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def create_outbox_table(db: sqlite_utils.Database) -> None:
+    """The migration that creates the outbox (see ``bot/storage/db.py``)."""
+    db["outbox"].create(
+        {"id": int, "created_at": str, "audience": str, "chat_id": int, "kind": str, "ref": str,
+         "payload": str, "status": str, "attempts": int, "next_attempt_at": str,
+         "sent_message_id": int, "last_error": str},
+        pk="id", defaults={"status": PENDING, "attempts": 0},
+    )
+    db["outbox"].create_index(["status", "next_attempt_at"])
+    db["outbox"].create_index(["kind", "ref"])
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One row to deliver.
+
+    ``audience`` is ``staff`` (the chat id is read from the settings at send time,
+    so fixing a wrong ``STAFF_CHAT_ID`` and restarting delivers what waited) or
+    ``prospect`` (``chat_id`` is the prospect's private chat). ``reply_to`` names
+    an earlier row whose Telegram message this one answers; ``thread_id`` a forum topic.
+    """
+
+    id: int
+    audience: str
+    chat_id: int | None
+    kind: str
+    ref: str | None
+    reply: Reply
+    reply_to: int | None
+    thread_id: int | None
+    attempts: int
+    edit_of: int | None = None
+
+
+def _encode(reply: Reply, reply_to: int | None, thread_id: int | None, edit_of: int | None) -> str:
+    return json.dumps({
+        "text": reply.text,
+        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
+        "reply_to": reply_to, "thread_id": thread_id, "edit_of": edit_of,
+    }, ensure_ascii=False)
+
+
+def _decode(row: dict[str, Any]) -> Delivery:
+    data = json.loads(row["payload"])
+    reply = Reply(data["text"], [[Button(label, cb) for label, cb in r] for r in data["buttons"]])
+    return Delivery(row["id"], row["audience"], row["chat_id"], row["kind"], row["ref"], reply,
+                    data.get("reply_to"), data.get("thread_id"), row["attempts"], data.get("edit_of"))
+
+
+class Outbox:
+    """Queue, fetch and settle deliveries."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def put(self, audience: str, kind: str, reply: Reply, now: dt.datetime, *, chat_id: int | None = None,
+            ref: str | None = None, reply_to: int | None = None, thread_id: int | None = None,
+            edit_of: int | None = None) -> int:
+        """Queue a message (or, with ``edit_of``, an edit of an earlier row's message)."""
+        stamp = _stamp(now)
+        return self.db["outbox"].insert({
+            "created_at": stamp, "audience": audience, "chat_id": chat_id, "kind": kind, "ref": ref,
+            "payload": _encode(reply, reply_to, thread_id, edit_of), "status": PENDING, "attempts": 0,
+            "next_attempt_at": stamp,
+        }).last_pk
+
+    def due(self, now: dt.datetime, limit: int = 50) -> list[Delivery]:
+        """Pending rows whose next attempt is due, oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE status = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            [PENDING, _stamp(now), limit],
+        )
+        columns = [c[0] for c in rows.description]
+        return [_decode(dict(zip(columns, row))) for row in rows.fetchall()]
+
+    def mark_sent(self, delivery_id: int, message_id: int | None) -> None:
+        """Record the delivery and the Telegram message id it produced."""
+        self.db.execute("UPDATE outbox SET status = ?, sent_message_id = ?, last_error = NULL WHERE id = ?",
+                        [SENT, message_id, delivery_id])
+
+    def retry_later(self, delivery_id: int, now: dt.datetime, error: str, wait: float | None = None) -> float:
+        """Schedule another attempt, after ``wait`` seconds or an exponential backoff."""
+        attempts = self.db.execute("SELECT attempts FROM outbox WHERE id = ?", [delivery_id]).fetchone()[0] + 1
+        delay = wait if wait is not None else min(MAX_BACKOFF, 2.0 ** attempts)
+        when = now + dt.timedelta(seconds=delay)
+        self.db.execute("UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                        [attempts, _stamp(when), error[:200], delivery_id])
+        return delay
+
+    def give_up(self, delivery_id: int, error: str) -> None:
+        """Stop trying (the prospect blocked the bot): the row stays for the record."""
+        self.db.execute("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?", [FAILED, error[:200], delivery_id])
+
+    def message_id_of(self, delivery_id: int) -> int | None:
+        """The Telegram message id a delivered row produced, if it was delivered."""
+        row = self.db.execute("SELECT sent_message_id FROM outbox WHERE id = ?", [delivery_id]).fetchone()
+        return row[0] if row else None
+
+    def find_by_message(self, audience: str, message_id: int) -> tuple[str, str | None] | None:
+        """(kind, ref) of the row that produced a Telegram message: what a staff reply answers."""
+        row = self.db.execute(
+            "SELECT kind, ref FROM outbox WHERE audience = ? AND sent_message_id = ? ORDER BY id DESC LIMIT 1",
+            [audience, message_id]).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def pending_count(self) -> int:
+        """How many rows wait to be delivered."""
+        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE status = ?", [PENDING]).fetchone()[0]
+
+    def next_due_at(self) -> dt.datetime | None:
+        """When the earliest pending row is due."""
+        row = self.db.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE status = ?", [PENDING]).fetchone()
+        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
