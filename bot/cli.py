@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="la question (sinon : une par ligne sur stdin)")
     ask.add_argument("--json", action="store_true", help="une ligne JSON par question")
     ask.add_argument("--today", type=dt.date.fromisoformat, help="répondre comme si on était ce jour (AAAA-MM-JJ)")
+    purge = commands.add_parser("purge", help="effacer les pré-inscriptions et brouillons expirés (durée de conservation)")
+    purge.add_argument("--today", type=dt.date.fromisoformat, help="purger comme si on était ce jour (AAAA-MM-JJ)")
     check = commands.add_parser("check", help="valider le dossier knowledge/")
     check.add_argument("--no-examples", action="store_true", help="ne pas vérifier les exemples avec le matcher")
     return parser
@@ -42,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     command = args.command or ("run" if settings.telegram_token else "chat")
     if command == "check":
         return cmd_check(settings, examples=not args.no_examples)
@@ -49,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_ask(settings, args.question, args.json, args.today)
     if command == "chat":
         return cmd_chat(settings)
+    if command == "purge":
+        return cmd_purge(settings, args.today)
     if command == "run":
         if not settings.telegram_token:
             print("TELEGRAM_BOT_TOKEN n'est pas défini : lancement de la conversation dans le terminal.",
@@ -65,7 +71,7 @@ def make_assistant(settings: Settings, clock: Clock | None = None, database: str
     """The assistant with its knowledge and database, as every front end needs it."""
     knowledge = KnowledgeStore(settings.knowledge_dir)
     db = open_database(database or settings.database)
-    return Assistant(knowledge, db, clock or Clock())
+    return Assistant(knowledge, db, clock or Clock(), retention_months=settings.retention_months)
 
 
 def cmd_check(settings: Settings, examples: bool = True) -> int:
@@ -100,6 +106,17 @@ def cmd_ask(settings: Settings, words: list[str], as_json: bool, today: dt.date 
             label = answer.entry or ("choix : " + ", ".join(answer.candidates) if answer.candidates
                                      else answer.outcome)
             print(f"? {question}\n[{label} · {answer.score:.2f}]\n{text}\n", flush=True)
+    return 0
+
+
+def cmd_purge(settings: Settings, today: dt.date | None = None) -> int:
+    """Delete the pre-registrations and drafts past the retention period; print how many (counts only)."""
+    from bot.storage.registrations import purge_expired
+
+    db = open_database(settings.database)
+    deleted = purge_expired(db, Clock(today).now(), settings.retention_months)
+    print(f"Purge ({settings.retention_months} mois sans mise à jour) : "
+          f"{deleted['registrations']} pré-inscription(s) et {deleted['drafts']} brouillon(s) supprimé(s).")
     return 0
 
 

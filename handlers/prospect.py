@@ -55,6 +55,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Free text: show "typing" while the core works, then answer."""
     message: Message = update.effective_message
     asyncio.create_task(_typing(context, message.chat_id))
+    await asyncio.sleep(0)  # let the typing request leave before the core's synchronous work
     await _answer(update, context, Incoming(person_of(update), Kind.TEXT, message.text or ""))
 
 

@@ -22,7 +22,6 @@ MINI = Path(__file__).parent / "fixtures" / "mini_kb"
 def kb_dir(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(MINI, target)
-    shutil.copytree(ROOT / "knowledge" / "texts", target / "texts")
     return target
 
 

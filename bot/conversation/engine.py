@@ -52,10 +52,13 @@ Handler = Callable[[Turn], None]
 class Assistant:
     """The admissions assistant, without any messaging platform."""
 
-    def __init__(self, knowledge: KnowledgeStore, db: sqlite_utils.Database, clock: Clock | None = None) -> None:
+    def __init__(self, knowledge: KnowledgeStore, db: sqlite_utils.Database, clock: Clock | None = None,
+                 retention_months: int = 36) -> None:
         self.knowledge = knowledge
         self.db = db
         self.clock = clock or Clock()
+        #: How long a prospect's data is kept after its last update (``Settings.retention_months``).
+        self.retention_months = retention_months
         self.questions = QuestionLog(db)
         self.sessions = SessionStore(db)
         self.prospects = ProspectStore(db)
@@ -73,6 +76,8 @@ class Assistant:
         self.button_prefixes: dict[str, Handler] = {}
         #: Who handles free text and contacts while ``state["mode"]`` is set (form, handoff...).
         self.modes: dict[str, Handler] = {}
+        #: Called with the turn and the registration row after each confirmed pre-registration.
+        self.on_confirmed: list[Callable[[Turn, dict[str, Any]], None]] = []
         for install in default_features():
             install(self)
 

@@ -52,12 +52,14 @@ class Faq:
         """Answer a free-text question: an entry, a choice, small talk or the fallback."""
         question = text[:MAX_QUESTION_CHARS]
         match = self.loaded.faq.match(question)
+        small = self.loaded.smalltalk.match(question)
+        # Small talk wins when it fits at least as well: "quelle heure est-il" shares
+        # "heure" with the programme's length, but it is all about the time of day.
+        if small.entry_id and small.score >= max(SMALLTALK_THRESHOLD, match.score):
+            reply = Reply(self.render.render(self.kb.smalltalk[small.entry_id].answer))
+            return Answer([reply], "smalltalk", None, small.score)
         if match.entry_id:
             return Answer([self.entry_reply(match.entry_id)], "answered", match.entry_id, match.score)
-        small = self.loaded.smalltalk.match(question)
-        if small.entry_id and small.score >= SMALLTALK_THRESHOLD and not match.candidates:
-            reply = Reply(self.render.render(self.kb.smalltalk[small.entry_id].answer))
-            return Answer([reply], "smalltalk", None, match.score)
         if match.candidates:
             return Answer([self.choice_reply(match)], "ambiguous", None, match.score, match.candidates)
         return Answer([self.fallback_reply()], "fallback", None, match.score)

@@ -16,4 +16,6 @@ Feature = Callable[["Assistant"], None]
 
 def default_features() -> list[Feature]:
     """The features of the production bot, in the order they are installed."""
-    return []
+    from bot.registration.flow import install as registration  # imported here: it imports the engine's types
+
+    return [registration]

@@ -39,7 +39,30 @@ def _v2_outbox(db: sqlite_utils.Database) -> None:
     create_outbox_table(db)
 
 
-MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox]
+def _v3_registrations_and_drafts(db: sqlite_utils.Database) -> None:
+    """Pre-registrations, and the form a prospect is filling in (kept so a restart loses nothing).
+
+    ``registrations`` holds one row per prospect (``user_id`` unique: applying again
+    updates it) under a short public reference; ``drafts`` holds the answers given so
+    far and the step reached, as JSON, until the prospect confirms or cancels.
+    """
+    db["registrations"].create(
+        {"id": int, "ref": str, "user_id": int, "last_name": str, "first_name": str,
+         "birth_date": str, "email": str, "phone": str, "diploma": str, "situation": str,
+         "company": str, "company_name": str, "heard": str, "source": str, "consent_at": str,
+         "created_at": str, "updated_at": str, "status": str},
+        pk="id", not_null={"ref", "user_id", "status"}, defaults={"status": "nouveau"},
+    )
+    db["registrations"].create_index(["ref"], unique=True)
+    db["registrations"].create_index(["user_id"], unique=True)
+    db["registrations"].create_index(["updated_at"])
+    db["drafts"].create(
+        {"user_id": int, "data": str, "step": str, "consent_at": str, "updated_at": str},
+        pk="user_id", not_null={"data", "step"},
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

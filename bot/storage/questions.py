@@ -36,3 +36,7 @@ class QuestionLog:
             [user_id, limit],
         ).fetchall()
         return [dict(zip(("at", "text", "entry", "outcome"), row)) for row in reversed(rows)]
+
+    def count_of(self, user_id: int) -> int:
+        """How many logged questions are linked to the prospect (shown by ``/mesdonnees``)."""
+        return self.db.execute("SELECT COUNT(*) FROM questions WHERE user_id = ?", [user_id]).fetchone()[0]

@@ -1,0 +1,560 @@
+"""The pre-registration conversation: consent, one question at a time, summary, reference.
+
+Why it is built this way:
+
+* **Nothing is lost.** Every accepted answer is written to the ``drafts`` table at
+  once, with the step reached; the engine saves ``state["mode"] = "form"`` after each
+  message. A bot restarted between two messages continues the same step, and
+  ``/inscription`` resumes a draft from anywhere.
+* **Nothing is stored without consent**, and never anything about health: an answer
+  that mentions a disability or an illness is dropped and the prospect is pointed to
+  the disability contact instead.
+* **A question is not an answer.** A prospect who asks "c'est payé combien ?" in the
+  middle of the form gets the answer, then the form resumes at the same step
+  (:func:`bot.registration.steps.is_question` decides).
+* **Buttons can be stale or forged.** Each form button names the step it answers;
+  pressed at another step it only gets a polite "this button is no longer valid"
+  and the current question again.
+
+Everything the bot says comes from ``knowledge/texts/form.yaml``; nothing here knows
+Telegram. :func:`install` plugs the flow into the :class:`Assistant`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.conversation import faq as faq_module
+from bot.conversation.messages import Button, Kind, Reply
+from bot.knowledge.render import french_date
+from bot.registration import steps
+from bot.registration.validators import (
+    Invalid,
+    Valid,
+    format_phone_for_humans,
+    mentions_health,
+    validate_name,
+    validate_shared_contact,
+)
+from bot.storage.personal import erase_person
+from bot.storage.registrations import Draft, RegistrationStore
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import Assistant, Turn
+
+log = logging.getLogger(__name__)
+
+MODE = "form"
+#: Set in the state between "/inscription" and the consent (no draft exists yet).
+CONSENT_FLAG = "form_consent"
+#: Set in the state between "/supprimer" and its confirmation button.
+ERASE_FLAG = "erase_asked"
+
+# Callback data of the form's buttons (all under the "f:" prefix, 64 bytes at most).
+PREFIX = "f:"
+ACCEPT, REFUSE = "f:ok", "f:no"
+PROFILE = "f:me:"  # + step: the profile's name, read again from the person when pressed
+VALUE = "f:v:"  # + step + ":" + code
+FIX = "f:fix:"  # + field
+SEND = "f:send"
+ERASE_YES, ERASE_NO = "f:del:yes", "f:del:no"
+
+
+class RegistrationFlow:
+    """The form's handlers, bound to one :class:`Assistant`."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.store = RegistrationStore(assistant.db)
+
+    # --- entry points ----------------------------------------------------------------
+
+    def start(self, turn: Turn) -> None:
+        """``/inscription`` and the "Je me pré-inscris" button: resume, update or begin."""
+        draft = self.store.draft(turn.user_id)
+        if draft is not None:
+            self._enter(turn)
+            turn.say(self._prompt(turn, draft.step, draft.data, intro=self._t(turn, "form.reprise")))
+            return
+        registration = self.store.registration(turn.user_id)
+        if registration is not None:
+            data = {name: registration.get(name) for name in steps.ORDER if registration.get(name)}
+            self._save(turn, data, steps.SUMMARY, registration.get("consent_at"))
+            self._enter(turn)
+            intro = self._t(turn, "form.deja_inscrit", ref=registration["ref"])
+            turn.say(self._prompt(turn, steps.SUMMARY, data, intro=intro))
+            return
+        self._enter(turn)
+        turn.state[CONSENT_FLAG] = True
+        turn.say(self._consent_reply(turn, self._t(turn, "form.notice", mois=self.assistant.retention_months)))
+
+    def wrap_start(self, original: Any) -> Any:
+        """``/start inscription`` opens the form after the welcome; ``/start`` recalls a draft."""
+        def start(turn: Turn) -> None:
+            original(turn)
+            if turn.msg.args and turn.msg.args[0].lower() == faq_module.APPLY:
+                self.start(turn)
+            elif self.store.draft(turn.user_id) is not None:
+                turn.say(Reply(self._t(turn, "form.rappel_brouillon")))
+            elif turn.state.get(CONSENT_FLAG):
+                self._leave(turn)
+        return start
+
+    def cancel(self, turn: Turn) -> None:
+        """``/annuler``: leave the form at any step; the draft is deleted."""
+        in_form = turn.state.get("mode") == MODE
+        deleted = self.store.delete_draft(turn.user_id)
+        self._leave(turn)
+        if not in_form and not deleted:
+            turn.say(Reply(self._t(turn, "form.rien_a_annuler"), remove_keyboard=True))
+            return
+        registration = self.store.registration(turn.user_id)
+        if registration is not None:
+            text = self._t(turn, "form.annule_inscrit", ref=registration["ref"])
+        else:
+            text = self._t(turn, "form.annule")
+        turn.say(Reply(text, remove_keyboard=True))
+
+    def show_data(self, turn: Turn) -> None:
+        """``/mesdonnees``: everything stored about the prospect."""
+        turn.say(Reply(self._data_text(turn)))
+
+    def ask_erase(self, turn: Turn) -> None:
+        """``/supprimer``: ask for a confirmation with two buttons."""
+        turn.state[ERASE_FLAG] = True
+        buttons = [[Button(self._t(turn, "form.bouton_supprimer_oui"), ERASE_YES),
+                    Button(self._t(turn, "form.bouton_supprimer_non"), ERASE_NO)]]
+        turn.say(Reply(self._t(turn, "form.supprimer_question"), buttons))
+
+    def on_button(self, turn: Turn) -> None:
+        """Every ``f:`` button; a stale or forged one is answered, never obeyed."""
+        data = turn.msg.payload
+        if data in (ERASE_YES, ERASE_NO):
+            self._erase_answer(turn, data == ERASE_YES)
+            return
+        step, draft = self._where(turn)
+        if step is None:
+            self._stale_outside(turn, data)
+            return
+        if data in (ACCEPT, REFUSE) and step == steps.CONSENT:
+            self._consent(turn, data == ACCEPT)
+        elif data.startswith(PROFILE) and data[len(PROFILE):] == step and step in steps.NAME_STEPS:
+            self._profile_name(turn, draft, step)
+        elif data.startswith(VALUE) and self._choice_of(data, step) is not None:
+            self._choose(turn, draft, step, self._choice_of(data, step))
+        elif data.startswith(FIX) and step == steps.SUMMARY and data[len(FIX):] in steps.SUMMARY_FIELDS:
+            self._fix(turn, draft, data[len(FIX):])
+        elif data == SEND and step == steps.SUMMARY:
+            self._send(turn, draft)
+        else:
+            self._stale(turn, step, draft)
+
+    def on_message(self, turn: Turn) -> None:
+        """Free text, a shared contact or anything else while in the form."""
+        step, draft = self._where(turn)
+        if step is None:
+            self._leave(turn)
+            if turn.msg.kind is Kind.TEXT:
+                self.assistant.answer_question(turn, turn.msg.payload)
+            else:
+                turn.say(turn.faq.menu_reply("general.pas_du_texte"))
+            return
+        kind = turn.msg.kind
+        if kind is Kind.CONTACT:
+            self._contact(turn, draft, step)
+        elif kind is not Kind.TEXT:
+            turn.say(self._prompt(turn, step, self._data(draft), intro=self._t(turn, "form.pas_du_texte")))
+        elif mentions_health(turn.msg.payload):
+            turn.say(Reply(self._t(turn, "form.sante")))
+            turn.say(self._prompt(turn, step, self._data(draft), resume=True))
+        elif step in steps.TYPED:
+            self._typed(turn, draft, step, turn.msg.payload)
+        else:
+            self._typed_choice(turn, draft, step, turn.msg.payload)
+
+    def on_registration_confirmed(self, turn: Turn, row: dict[str, Any]) -> None:
+        """Tell the subscribers (``assistant.on_confirmed``: the staff feature) of a confirmation.
+
+        Called inside the confirmation's transaction, so what a subscriber writes (an
+        outbox row) is committed with the registration. Each subscriber runs in its own
+        savepoint: one that fails is rolled back and logged (its error type only) and
+        never undoes the confirmation the prospect has just received.
+        """
+        for callback in list(self.assistant.on_confirmed):
+            try:
+                with self.assistant.db.atomic():
+                    callback(turn, row)
+            except Exception as exc:  # noqa: BLE001 - a notification must not break the form
+                log.error("on_confirmed callback failed: %s", type(exc).__name__)
+
+    # --- where the prospect is ---------------------------------------------------------
+
+    def _where(self, turn: Turn) -> tuple[str | None, Draft | None]:
+        """The current step (None when not in the form) and the draft, if any."""
+        if turn.state.get("mode") != MODE:
+            return None, None
+        draft = self.store.draft(turn.user_id)
+        if draft is not None:
+            return draft.step, draft
+        if turn.state.get(CONSENT_FLAG):
+            return steps.CONSENT, None
+        return None, None
+
+    def _enter(self, turn: Turn) -> None:
+        turn.state["mode"] = MODE
+
+    def _leave(self, turn: Turn) -> None:
+        if turn.state.get("mode") == MODE:
+            del turn.state["mode"]
+        turn.state.pop(CONSENT_FLAG, None)
+
+    @staticmethod
+    def _data(draft: Draft | None) -> dict[str, Any]:
+        return dict(draft.data) if draft is not None else {}
+
+    def _save(self, turn: Turn, data: dict[str, Any], step: str, consent_at: str | None) -> None:
+        self.store.save_draft(turn.user_id, data, step, consent_at, self.assistant.clock.now())
+
+    # --- consent -------------------------------------------------------------------------
+
+    def _consent_reply(self, turn: Turn, text: str) -> Reply:
+        buttons = [[Button(self._t(turn, "form.bouton_accepte"), ACCEPT),
+                    Button(self._t(turn, "form.bouton_refuse"), REFUSE)]]
+        return Reply(text, buttons)
+
+    def _consent(self, turn: Turn, accepted: bool) -> None:
+        turn.state.pop(CONSENT_FLAG, None)
+        if not accepted:
+            self._leave(turn)
+            turn.say(turn.faq.menu_reply("form.refus"))
+            return
+        consent_at = self.assistant.clock.now().isoformat(timespec="seconds")
+        first = steps.next_step({})
+        self._save(turn, {}, first, consent_at)
+        turn.say(self._prompt(turn, first, {}, intro=self._t(turn, "form.debut")))
+
+    # --- answers -------------------------------------------------------------------------
+
+    def _typed(self, turn: Turn, draft: Draft | None, step: str, text: str) -> None:
+        """A typed answer at a typed step: a question, a wrong answer, or the value."""
+        result = steps.validate(step, text, self.assistant.clock.today())
+        if self._is_question(turn, step, text, isinstance(result, Valid)):
+            self._digress(turn, draft, step, text)
+        elif isinstance(result, Invalid):
+            reason = self._t(turn, f"validation.{result.reason_key}")
+            turn.say(self._prompt(turn, step, self._data(draft), text=reason))
+        else:
+            notes = [self._note_text(turn, result.note_key)] if result.note_key else []
+            self._accept(turn, draft, step, self._stored(result.value), notes)
+
+    def _typed_choice(self, turn: Turn, draft: Draft | None, step: str, text: str) -> None:
+        """Text typed where buttons are expected: a label, a question, or a nudge to the buttons."""
+        code = steps.match_choice(text, self._typed_labels(turn, step, self._data(draft)))
+        if code is not None:
+            self._press(turn, draft, step, code)
+        elif self._is_question(turn, step, text, valid=False):
+            self._digress(turn, draft, step, text)
+        else:
+            turn.say(self._prompt(turn, step, self._data(draft), text=self._t(turn, "form.choisis_bouton")))
+
+    def _press(self, turn: Turn, draft: Draft | None, step: str, code: str) -> None:
+        """What pressing the button ``code`` at ``step`` does (typed labels come here too)."""
+        if step == steps.CONSENT:
+            self._consent(turn, code == ACCEPT)
+        elif step == steps.SUMMARY:
+            if code == SEND:
+                self._send(turn, draft)
+            else:
+                self._fix(turn, draft, code[len(FIX):])
+        else:
+            self._choose(turn, draft, step, code)
+
+    def _is_question(self, turn: Turn, step: str, text: str, valid: bool) -> bool:
+        if steps.has_question_marks(text) or steps.word_count(text) < 2:
+            return steps.is_question(step, text, valid, None)
+        return steps.is_question(step, text, valid, turn.faq.answer(text).outcome)
+
+    def _digress(self, turn: Turn, draft: Draft | None, step: str, text: str) -> None:
+        """Answer the question, then ask the same step again, saying so."""
+        self.assistant.answer_question(turn, text)
+        turn.say(self._prompt(turn, step, self._data(draft), resume=True))
+
+    def _contact(self, turn: Turn, draft: Draft | None, step: str) -> None:
+        if step != steps.PHONE:
+            turn.say(self._prompt(turn, step, self._data(draft), intro=self._t(turn, "form.contact_hors_etape")))
+            return
+        result = validate_shared_contact(turn.msg.payload, turn.msg.contact_user_id, turn.user_id)
+        if isinstance(result, Invalid):
+            reason = self._t(turn, f"validation.{result.reason_key}")
+            turn.say(self._prompt(turn, step, self._data(draft), text=reason))
+        else:
+            self._accept(turn, draft, step, result.value, [])
+
+    def _profile_name(self, turn: Turn, draft: Draft | None, step: str) -> None:
+        """The one-tap profile name: checked again, as if it had been typed."""
+        raw = turn.msg.person.last_name if step == steps.LAST_NAME else turn.msg.person.first_name
+        result = validate_name(raw)
+        if isinstance(result, Valid) and not mentions_health(raw):
+            self._accept(turn, draft, step, result.value, [])
+        else:
+            self._stale(turn, step, draft)
+
+    def _choose(self, turn: Turn, draft: Draft | None, step: str, code: str) -> None:
+        notes: list[str] = []
+        data = self._data(draft)
+        if step == steps.DIPLOMA and code == steps.FOREIGN_DIPLOMA:
+            notes.append(self._t(turn, "form.note_etranger"))
+        if step == steps.COMPANY:
+            data.pop(steps.COMPANY_NAME, None)
+            if code == steps.COMPANY_SEARCHING:
+                notes.append(self._t(turn, "form.note_recherche"))
+        data[step] = code
+        self._advance(turn, draft, data, notes)
+
+    def _accept(self, turn: Turn, draft: Draft | None, step: str, value: Any, notes: list[str]) -> None:
+        data = self._data(draft)
+        data[step] = value
+        if step == steps.PHONE:  # its own message: only a reply without buttons can remove the keyboard
+            shown = format_phone_for_humans(value)
+            turn.say(Reply(self._t(turn, "form.telephone_note", valeur=shown), remove_keyboard=True))
+        self._advance(turn, draft, data, notes)
+
+    def _advance(self, turn: Turn, draft: Draft | None, data: dict[str, Any], notes: list[str]) -> None:
+        """Save the answers and ask the next missing field (or show the summary)."""
+        following = steps.next_step(data)
+        self._save(turn, data, following, draft.consent_at if draft else None)
+        intro = "\n\n".join(notes) if notes else None
+        turn.say(self._prompt(turn, following, data, intro=intro))
+
+    def _note_text(self, turn: Turn, key: str) -> str:
+        return "\n".join([self._t(turn, f"validation.{key}"), self._t(turn, "form.note_age")])
+
+    @staticmethod
+    def _stored(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, dt.date) else value
+
+    # --- summary, correction, confirmation -----------------------------------------------
+
+    def _fix(self, turn: Turn, draft: Draft | None, field: str) -> None:
+        """Ask only ``field`` again; answering it brings the summary back (see ``next_step``)."""
+        data = self._data(draft)
+        self._save(turn, data, field, draft.consent_at if draft else None)
+        turn.say(self._prompt(turn, field, data, progress=False))
+
+    def _send(self, turn: Turn, draft: Draft | None) -> None:
+        data = self._data(draft)
+        if draft is None or steps.next_step(data) != steps.SUMMARY:
+            self._stale(turn, draft.step if draft else steps.CONSENT, draft)
+            return
+        existed = self.store.registration(turn.user_id) is not None
+        source = self.assistant.prospects.source(turn.user_id)
+        with self.assistant.db.atomic():  # the registration, the draft's end and what subscribers queue
+            row = self.store.confirm(turn.user_id, data, source, draft.consent_at, self.assistant.clock.now())
+            self.store.delete_draft(turn.user_id)
+            self._leave(turn)
+            log.info("pre-registration %s", "updated" if existed else "created")
+            key = "form.mise_a_jour" if existed else "form.confirme"
+            text = "\n\n".join([self._t(turn, key, ref=row["ref"]), self._t(turn, "form.suite")])
+            turn.say(Reply(text, [[Button(self._t(turn, "general.bouton_menu"), faq_module.MENU)]]))
+            self.on_registration_confirmed(turn, row)
+
+    # --- stale buttons, erasure ----------------------------------------------------------
+
+    def _stale(self, turn: Turn, step: str, draft: Draft | None) -> None:
+        if step == steps.CONSENT:
+            turn.say(self._consent_reply(turn, self._t(turn, "form.bouton_perime") + "\n"
+                                         + self._t(turn, "form.consent_question")))
+            return
+        turn.say(self._prompt(turn, step, self._data(draft), intro=self._t(turn, "form.bouton_perime")))
+
+    def _stale_outside(self, turn: Turn, data: str) -> None:
+        registration = self.store.registration(turn.user_id)
+        if data == SEND and registration is not None:
+            turn.say(Reply(self._t(turn, "form.deja_envoye", ref=registration["ref"])))
+        else:
+            turn.say(turn.faq.menu_reply("form.bouton_perime_hors"))
+
+    def _erase_answer(self, turn: Turn, confirmed: bool) -> None:
+        if not turn.state.get(ERASE_FLAG):
+            turn.say(Reply(self._t(turn, "form.supprimer_perime")))
+            return
+        if not confirmed:
+            del turn.state[ERASE_FLAG]
+            turn.say(Reply(self._t(turn, "form.supprimer_annule")))
+            return
+        erase_person(self.assistant.db, turn.user_id)
+        turn.state.clear()  # the engine then deletes the session row instead of saving it
+        turn.say(Reply(self._t(turn, "form.supprime"), remove_keyboard=True))
+
+    # --- what the prospect sees ----------------------------------------------------------
+
+    def _t(self, turn: Turn, key: str, **params: object) -> str:
+        return turn.faq.render.text(key, **params)
+
+    def _choice_of(self, data: str, step: str) -> str | None:
+        """The code of a ``f:v:step:code`` button if it answers ``step`` with a known code."""
+        button_step, _, code = data[len(VALUE):].partition(":")
+        return code if button_step == step and code in steps.CHOICES.get(step, ()) else None
+
+    def _prompt(self, turn: Turn, step: str, data: dict[str, Any], *, intro: str | None = None,
+                text: str | None = None, resume: bool = False, progress: bool = True) -> Reply:
+        """The question of ``step`` with its buttons.
+
+        ``text`` replaces the question (a validation reason already says what to type);
+        ``intro`` comes before it; ``resume`` says "On reprend :" first.
+        """
+        if step == steps.SUMMARY:
+            reply = self._summary(turn, data)
+        elif step == steps.CONSENT:
+            reply = self._consent_reply(turn, self._t(turn, "form.consent_question"))
+        else:
+            reply = self._question(turn, step, data, progress)
+        if text is not None:
+            reply.text = text
+        if resume:
+            reply.text = self._t(turn, "form.reprend", question=reply.text)
+        if intro:
+            reply.text = f"{intro}\n\n{reply.text}"
+        return reply
+
+    def _question(self, turn: Turn, step: str, data: dict[str, Any], progress: bool) -> Reply:
+        source_code = steps.heard_from_source(self.assistant.prospects.source(turn.user_id))
+        if step == steps.HEARD and source_code:
+            label = self._t(turn, steps.label_key(step, source_code))
+            question = self._t(turn, "form.ask_heard_source", source=label)
+        else:
+            question = self._t(turn, f"form.ask_{step}")
+        if progress:
+            number, total = steps.position(step)
+            question = f"{self._t(turn, 'form.progression', n=number, total=total)} {question}"
+        reply = Reply(question)
+        if step == steps.PHONE:
+            reply.contact_button = self._t(turn, "form.bouton_contact")
+        elif step in steps.NAME_STEPS:
+            reply.buttons = self._profile_buttons(turn, step)
+        elif step in steps.CHOICES:
+            reply.buttons = self._choice_buttons(turn, step, source_code if step == steps.HEARD else None)
+        return reply
+
+    def _profile_buttons(self, turn: Turn, step: str) -> list[list[Button]]:
+        raw = turn.msg.person.last_name if step == steps.LAST_NAME else turn.msg.person.first_name
+        result = validate_name(raw)
+        if not isinstance(result, Valid) or mentions_health(raw):
+            return []
+        return [[Button(self._t(turn, "form.bouton_profil", valeur=result.value), PROFILE + step)]]
+
+    def _choice_buttons(self, turn: Turn, step: str, default: str | None) -> list[list[Button]]:
+        buttons = [Button(self._t(turn, steps.label_key(step, code)), f"{VALUE}{step}:{code}")
+                   for code in steps.CHOICES[step] if code != default]
+        per_row = 1 if step == steps.COMPANY else 2
+        rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+        if default:
+            label = self._t(turn, "form.bouton_source_ok", source=self._t(turn, steps.label_key(step, default)))
+            rows.insert(0, [Button(label, f"{VALUE}{step}:{default}")])
+        return rows
+
+    def _typed_labels(self, turn: Turn, step: str, data: dict[str, Any]) -> dict[str, str]:
+        """What a typed text may name at a button step: codes to labels (``_press`` codes)."""
+        if step == steps.CONSENT:
+            return {ACCEPT: self._t(turn, "form.bouton_accepte"), REFUSE: self._t(turn, "form.bouton_refuse")}
+        if step == steps.SUMMARY:
+            labels = {FIX + f: self._t(turn, f"form.champ_{f}") for f in steps.SUMMARY_FIELDS}
+            labels[SEND] = self._t(turn, "form.bouton_confirmer")
+            return labels
+        return {code: self._t(turn, steps.label_key(step, code)) for code in steps.CHOICES[step]}
+
+    def _summary(self, turn: Turn, data: dict[str, Any]) -> Reply:
+        lines = [self._t(turn, "form.recap_intro")]
+        for field in steps.SUMMARY_FIELDS:
+            lines.append(self._t(turn, "form.recap_ligne", champ=self._t(turn, f"form.champ_{field}"),
+                                 valeur=self._shown(turn, field, data)))
+        lines.append(self._t(turn, "form.recap_fin"))
+        fixes = [Button(self._t(turn, "form.bouton_corriger", champ=self._t(turn, f"form.champ_{f}")), FIX + f)
+                 for f in steps.SUMMARY_FIELDS]
+        rows = [fixes[i:i + 2] for i in range(0, len(fixes), 2)]
+        rows.append([Button(self._t(turn, "form.bouton_confirmer"), SEND)])
+        return Reply("\n".join(lines), rows)
+
+    def _shown(self, turn: Turn, field: str, data: dict[str, Any]) -> str:
+        """A stored value as the prospect reads it (dates in words, labels for codes)."""
+        value = data.get(field)
+        if value in (None, ""):
+            return "—"
+        if field == steps.BIRTH_DATE:
+            try:
+                return french_date(dt.date.fromisoformat(str(value)))
+            except ValueError:
+                return str(value)
+        if field == steps.PHONE:
+            return format_phone_for_humans(str(value))
+        if field == steps.COMPANY:
+            if value == steps.COMPANY_FOUND and data.get(steps.COMPANY_NAME):
+                return str(data[steps.COMPANY_NAME])
+            return self._t(turn, "form.valeur_recherche")
+        if field in steps.CHOICES:
+            return self._t(turn, steps.label_key(field, str(value)))
+        return str(value)
+
+    def _data_text(self, turn: Turn) -> str:
+        """The ``/mesdonnees`` text."""
+        uid = turn.user_id
+        registration = self.store.registration(uid)
+        draft = self.store.draft(uid)
+        prospect = self.assistant.db.execute(
+            "SELECT source, first_seen FROM prospects WHERE user_id = ?", [uid]).fetchone()
+        questions = self.assistant.questions.count_of(uid)
+        lines = [self._t(turn, "form.donnees_intro")]
+        if registration is not None:
+            lines += ["", self._t(turn, "form.donnees_inscription", ref=registration["ref"],
+                                  statut=registration["status"], date=_day(registration["updated_at"]))]
+            lines += self._field_lines(turn, registration)
+            if registration.get("consent_at"):
+                lines.append(self._t(turn, "form.donnees_consentement", date=_day(registration["consent_at"])))
+        if draft is not None and (draft.data or registration is None):
+            lines += ["", self._t(turn, "form.donnees_brouillon", date=_day(draft.updated_at))]
+            lines += self._field_lines(turn, draft.data)
+            if draft.consent_at and registration is None:
+                lines.append(self._t(turn, "form.donnees_consentement", date=_day(draft.consent_at)))
+        extra = []
+        if prospect is not None and prospect[1]:
+            extra.append(self._t(turn, "form.donnees_visite", date=_day(prospect[1])))
+        if prospect is not None and prospect[0]:
+            extra.append(self._t(turn, "form.donnees_source", source=prospect[0]))
+        if questions:
+            extra.append(self._t(turn, "form.donnees_questions", n=questions))
+        if extra:
+            lines += [""] + extra
+        if registration is None and draft is None and not extra:
+            lines.append(self._t(turn, "form.donnees_rien"))
+        lines += ["", self._t(turn, "form.donnees_fin", mois=self.assistant.retention_months)]
+        return "\n".join(lines)
+
+    def _field_lines(self, turn: Turn, data: dict[str, Any]) -> list[str]:
+        return [self._t(turn, "form.recap_ligne", champ=self._t(turn, f"form.champ_{f}"),
+                        valeur=self._shown(turn, f, data))
+                for f in steps.SUMMARY_FIELDS if data.get(f)]
+
+
+def _day(stamp: str | None) -> str:
+    """``2026-03-02T12:00:00+01:00`` -> ``2 mars 2026``."""
+    if not stamp:
+        return "—"
+    try:
+        return french_date(dt.datetime.fromisoformat(stamp).date())
+    except ValueError:
+        return stamp
+
+
+def install(assistant: Assistant) -> RegistrationFlow:
+    """Plug the pre-registration into the assistant: commands, buttons, prefix and mode."""
+    flow = RegistrationFlow(assistant)
+    assistant.commands["inscription"] = flow.start
+    assistant.commands["annuler"] = flow.cancel
+    assistant.commands["mesdonnees"] = flow.show_data
+    assistant.commands["supprimer"] = flow.ask_erase
+    assistant.commands["start"] = flow.wrap_start(assistant.commands["start"])
+    assistant.buttons[faq_module.APPLY] = flow.start
+    assistant.button_prefixes[PREFIX] = flow.on_button
+    assistant.modes[MODE] = flow.on_message
+    return flow
