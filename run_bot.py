@@ -5,6 +5,7 @@
     python run_bot.py chat       the conversation in this terminal
     python run_bot.py ask [QUESTION] [--json] [--today YYYY-MM-DD]
     python run_bot.py check      validate knowledge/ (exit 1 and path:line: message on problems)
+    python run_bot.py purge      delete pre-registrations and drafts past RETENTION_MONTHS (prints counts)
 
 Run ``python run_bot.py --help`` for every command.
 """

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.conversation import faq as faq_module
@@ -41,7 +42,7 @@ from bot.storage.personal import erase_person
 from bot.storage.registrations import Draft, RegistrationStore
 
 if TYPE_CHECKING:
-    from bot.conversation.engine import Assistant, Turn
+    from bot.conversation.engine import Assistant, Handler, Turn
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class RegistrationFlow:
 
     def start(self, turn: Turn) -> None:
         """``/inscription`` and the "Je me pré-inscris" button: resume, update or begin."""
-        draft = self.store.draft(turn.user_id)
+        draft = self._draft(turn.user_id)
         if draft is not None:
             self._enter(turn)
             turn.say(self._prompt(turn, draft.step, draft.data, intro=self._t(turn, "form.reprise")))
@@ -89,13 +90,13 @@ class RegistrationFlow:
         turn.state[CONSENT_FLAG] = True
         turn.say(self._consent_reply(turn, self._t(turn, "form.notice", mois=self.assistant.retention_months)))
 
-    def wrap_start(self, original: Any) -> Any:
+    def wrap_start(self, original: Handler) -> Handler:
         """``/start inscription`` opens the form after the welcome; ``/start`` recalls a draft."""
         def start(turn: Turn) -> None:
             original(turn)
             if turn.msg.args and turn.msg.args[0].lower() == faq_module.APPLY:
                 self.start(turn)
-            elif self.store.draft(turn.user_id) is not None:
+            elif self._draft(turn.user_id) is not None:
                 turn.say(Reply(self._t(turn, "form.rappel_brouillon")))
             elif turn.state.get(CONSENT_FLAG):
                 self._leave(turn)
@@ -194,12 +195,19 @@ class RegistrationFlow:
         """The current step (None when not in the form) and the draft, if any."""
         if turn.state.get("mode") != MODE:
             return None, None
-        draft = self.store.draft(turn.user_id)
+        draft = self._draft(turn.user_id)
         if draft is not None:
             return draft.step, draft
         if turn.state.get(CONSENT_FLAG):
             return steps.CONSENT, None
         return None, None
+
+    def _draft(self, user_id: int) -> Draft | None:
+        """The prospect's draft; a step this version does not know becomes the next missing one."""
+        draft = self.store.draft(user_id)
+        if draft is not None and draft.step not in (*steps.ORDER, steps.SUMMARY):
+            draft = replace(draft, step=steps.next_step(draft.data))
+        return draft
 
     def _enter(self, turn: Turn) -> None:
         turn.state["mode"] = MODE

@@ -142,14 +142,17 @@ def match_choice(text: str, labels: dict[str, str]) -> str | None:
 
 
 def word_count(text: str) -> int:
-    """How many words with letters ``text`` has (numbers and punctuation do not count)."""
-    return len(_words(text))
+    """How many real words ``text`` has: two characters or more, with a letter.
+
+    Numbers, punctuation and lone letters ("H&M", "c'est") do not count.
+    """
+    return sum(1 for w in _words(text) if len(w) >= 2)
 
 
 def has_question_marks(text: str) -> bool:
     """A question mark at the end, or question words, in a message of two words or more."""
     words = _words(text)
-    if len(words) < 2:
+    if word_count(text) < 2:
         return False
     folded = french.fold(text)
     return (text.rstrip().endswith("?") or any(w in QUESTION_WORDS for w in words)

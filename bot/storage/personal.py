@@ -46,6 +46,11 @@ def register_eraser(name: str, eraser: Eraser) -> None:
     _ERASERS[name] = eraser
 
 
+def unregister_eraser(name: str) -> None:
+    """Remove a feature's eraser (a feature uninstalled, a test cleaning up)."""
+    _ERASERS.pop(name, None)
+
+
 def erasers() -> dict[str, Eraser]:
     """The registered erasers, by name (a copy)."""
     return dict(_ERASERS)
