@@ -13,13 +13,22 @@ from pathlib import Path
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase, Problem
 from bot.knowledge.render import Renderer
+from bot.matching import french
 from bot.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
 
-#: Small talk is matched on every word: "merci" or "qui es-tu" are all it says.
-SMALLTALK_STOPWORDS = frozenset({"a", "c", "d", "de", "des", "du", "est", "et", "j", "je", "l", "la",
-                                 "le", "les", "me", "moi", "t", "te", "un", "une"})
+
+
+def smalltalk_stopwords(kb: KnowledgeBase) -> frozenset[str]:
+    """The FAQ's stop words minus those small talk is made of ("merci", "qui", "ok"...).
+
+    For the FAQ, "bonjour" or "merci" say nothing about the topic; for small talk
+    they are the whole message. Deriving the list from the small-talk examples
+    keeps it right when a maintainer adds an intent.
+    """
+    used = {w for entry in kb.smalltalk.values() for q in entry.questions for w in french.words(q)}
+    return (french.STOPWORDS - used) | french.GRAMMAR
 
 
 @dataclass
@@ -36,7 +45,7 @@ class Loaded:
         return cls(
             kb=kb,
             faq=Matcher(kb.entries.values(), kb.synonyms),
-            smalltalk=Matcher(kb.smalltalk.values(), [], stopwords=SMALLTALK_STOPWORDS),
+            smalltalk=Matcher(kb.smalltalk.values(), [], stopwords=smalltalk_stopwords(kb)),
         )
 
     def renderer(self, today: dt.date) -> Renderer:

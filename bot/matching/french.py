@@ -44,7 +44,8 @@ SMS = {
     "dacc": "d accord", "dac": "d accord", "oki": "ok", "okay": "ok", "ouai": "oui", "ouais": "oui",
     "vs": "vous", "ns": "nous", "tkt": "t inquiete", "jsp": "je sais pas", "chais": "je sais",
     "entrprise": "entreprise", "entreprises": "entreprise", "alternance": "alternance",
-    "etudes": "etude", "bac2": "bac 2", "mco": "mco", "bts": "bts",
+    "etudes": "etude", "bac2": "bac 2", "mco": "mco", "bts": "bts", "bak": "bac", "nivo": "niveau",
+    "tar": "tard", "fo": "faut", "fodra": "faudra", "pa": "pas", "kom": "comme",
 }
 
 #: Words that say nothing about the topic of a question. Question words that do carry
@@ -63,8 +64,17 @@ STOPWORDS = frozenset(
     information informations svp merci bonjour bonsoir salut coucou hello hey wesh yo madame monsieur
     cordialement svp svp also aussi tres trop plus moins peu beaucoup tout tous toute toutes
     chose choses truc trucs genre vraiment juste deja etc quelque quelques lequel laquelle
-    est-ce estce vais va vas allez aller avec cest sil ya
+    est-ce estce vais va vas allez aller avec cest sil ya comme pour
+    depuis sait savent veulent voulu vouloir fais fait faites font ferai ferait perdu avance
+    different differente differents exactement vraiment quand-meme quandmeme meme donc puis
+    ensuite apres-ca bref enfin ah oh euh hein mdr lol ptdr svp stp jsp
     """.split()
+)
+
+#: The words that never make a message what it is, even small talk (articles, "je", "faire"...).
+GRAMMAR = frozenset(
+    "a au aux c ce ca d de des du en et il j je l la le les me moi on se te toi un une y "
+    "fais faire fait veux voudrais peux pourrais".split()
 )
 
 
@@ -91,10 +101,18 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """The Snowball stem of an already folded word (cached: prospects reuse words)."""
+    """The Snowball stem of an already folded word (cached: prospects reuse words).
+
+    Snowball expects accents: without them "duree" keeps an "e" that "dure" loses
+    ("dure" vs "dur"). Words are folded before stemming on both sides, so dropping a
+    stem's final "e" makes the two spellings meet.
+    """
     if word.isdigit() or len(word) <= 2:
         return word
-    return _STEMMER.stemWord(word)
+    result = _STEMMER.stemWord(word)
+    if len(result) > 3 and result.endswith("e"):
+        result = result[:-1]
+    return result
 
 
 def is_stopword(word: str) -> bool:

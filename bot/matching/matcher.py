@@ -29,10 +29,18 @@ from rapidfuzz import fuzz, process
 from bot.knowledge.model import Entry
 from bot.matching import french
 
-THRESHOLD = 0.5
+THRESHOLD = 0.42
 MARGIN = 0.04
+#: Share of an entry's score that comes from its closest example (the rest: its whole vocabulary).
+FIT_WEIGHT = 0.2
+#: The vocabulary coverage is raised to this power: missing a query word costs more than linearly.
+BAG_POWER = 1.6
+#: An unknown query word weighs this times the rarest known word.
+UNKNOWN_FACTOR = 1.3
+#: The best entry must know at least this share of the query's weight, or the bot does not answer.
+COVER_GATE = 0.0
 #: How close an unknown word must be to a known one to be taken for it (0-100), by length.
-TYPO_CUTOFF = ((4, 84.0), (6, 80.0), (9, 78.0))
+TYPO_CUTOFF = ((4, 84.0), (6, 75.0))
 
 
 @dataclass(frozen=True)
@@ -165,7 +173,7 @@ class Matcher:
             return self.idf[token]
         if token.isdigit() or len(token) <= 2:
             return 0.5
-        return self.unknown_weight
+        return self.unknown_weight * UNKNOWN_FACTOR
 
     def scores(self, text: str, leave_out: tuple[str, str] | None = None) -> list[tuple[str, float]]:
         """Every entry sharing a token with ``text``, with its score, best first.
@@ -195,7 +203,10 @@ class Matcher:
             if left_out is not None and left_out.entry_id == entry_id:
                 bag = bag - Counter(left_out.weights.keys())
             bag_cover = sum(w for t, w in weights.items() if bag[t] > 0) / total
-            results.append((entry_id, round(0.5 * fit + 0.5 * bag_cover * bag_cover, 4)))
+            score = FIT_WEIGHT * fit + (1 - FIT_WEIGHT) * bag_cover ** BAG_POWER
+            if bag_cover < COVER_GATE:
+                score = min(score, THRESHOLD - 0.01)
+            results.append((entry_id, round(score, 4)))
         results.sort(key=lambda item: -item[1])
         return results
 
