@@ -6,6 +6,8 @@ starts long polling.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
@@ -16,21 +18,33 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
+from bot.clock import PARIS
 from bot.config import Settings
 from bot.conversation.engine import Assistant
-from handlers import prospect
+from bot.conversation.flood import FloodControl
+from bot.storage.registrations import purge_expired
+from handlers import guards, prospect
 from handlers.delivery import Deliverer
 
 log = logging.getLogger(__name__)
+
+#: When the daily retention purge runs (Paris time, a quiet hour).
+PURGE_TIME = dt.time(3, 30, tzinfo=PARIS)
 
 #: The commands shown to prospects in Telegram's menu (name, description).
 PROSPECT_COMMANDS = [
     ("start", "Accueil"),
     ("menu", "Les thèmes"),
+    ("inscription", "Me pré-inscrire"),
+    ("conseiller", "Parler à une personne"),
     ("aide", "Ce que je sais faire"),
+    ("mesdonnees", "Voir mes données"),
+    ("supprimer", "Effacer mes données"),
+    ("annuler", "Abandonner la pré-inscription"),
 ]
 
 
@@ -39,6 +53,15 @@ async def post_init(application: Application) -> None:
     commands = [BotCommand(name, description) for name, description in PROSPECT_COMMANDS]
     await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
     application.bot_data["deliverer"].start()
+    application.job_queue.run_daily(purge_job, time=PURGE_TIME, name="retention-purge")
+
+
+async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Daily: delete pre-registrations and drafts past the retention period."""
+    assistant: Assistant = context.application.bot_data["assistant"]
+    months = context.application.bot_data["retention_months"]
+    deleted = purge_expired(assistant.db, assistant.clock.now(), months)
+    log.info("retention purge: %s", deleted)
 
 
 async def post_shutdown(application: Application) -> None:
@@ -67,6 +90,11 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
     assistant.wake_delivery = deliverer.kick
     application.bot_data["assistant"] = assistant
     application.bot_data["deliverer"] = deliverer
+    application.bot_data["flood"] = FloodControl(settings.flood_limit, settings.flood_window)
+    application.bot_data["retention_months"] = settings.retention_months
+    application.bot_data["log_salt"] = hashlib.sha256(settings.telegram_token.encode()).hexdigest()
+    application.add_handler(TypeHandler(Update, guards.log_update), group=-2)
+    application.add_handler(TypeHandler(Update, guards.flood_guard), group=-1)
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private & filters.COMMAND, prospect.on_command))
     application.add_handler(MessageHandler(private & filters.TEXT, prospect.on_text))

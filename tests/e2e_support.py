@@ -56,8 +56,12 @@ _BOT_SETTINGS_DEFAULTS: dict[str, str] = {
     "OFFICE_DAYS": "",
     "RETENTION_MONTHS": "",
     "LOG_LEVEL": "INFO",
+    # Tests drive conversations far faster than a person types; flood control has its
+    # own test, which sets the production limit explicitly.
+    "FLOOD_LIMIT": "10000",
+    "FLOOD_WINDOW": "",
 }
-_SCRUBBED_PREFIXES = ("TELEGRAM_", "BOT_", "STAFF_", "KNOWLEDGE_", "OFFICE_")
+_SCRUBBED_PREFIXES = ("TELEGRAM_", "BOT_", "STAFF_", "KNOWLEDGE_", "OFFICE_", "FLOOD_")
 
 _LIVE_PROCESSES: set[BotProcess] = set()
 

@@ -14,16 +14,22 @@ from typing import Any, Callable
 import sqlite_utils
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.conversation import faq as faq_module
 from bot.conversation.faq import Answer, Faq
 from bot.conversation.features import default_features
 from bot.conversation.messages import Incoming, Kind, Reply
 from bot.knowledge.store import KnowledgeStore
+from bot.registration.validators import mentions_health
 from bot.storage.outbox import Outbox
 from bot.storage.questions import QuestionLog
 from bot.storage.sessions import ProspectStore, SessionStore
 
 log = logging.getLogger(__name__)
+
+#: What the question log keeps instead of a question that mentions health: no health
+#: detail is ever stored, even in the log of questions (the answer is still given).
+HEALTH_REDACTED = "[question mentionnant la santé : texte non conservé]"
 
 #: The deep-link payload of ``/start``: letters, digits, ``_`` and ``-``, 64 at most (Telegram's rule).
 SOURCE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -53,10 +59,12 @@ class Assistant:
     """The admissions assistant, without any messaging platform."""
 
     def __init__(self, knowledge: KnowledgeStore, db: sqlite_utils.Database, clock: Clock | None = None,
-                 retention_months: int = 36) -> None:
+                 retention_months: int = 36, settings: Settings | None = None) -> None:
         self.knowledge = knowledge
         self.db = db
         self.clock = clock or Clock()
+        #: The process settings the features read (staff chat, office hours...).
+        self.settings = settings or Settings()
         #: How long a prospect's data is kept after its last update (``Settings.retention_months``).
         self.retention_months = retention_months
         self.questions = QuestionLog(db)
@@ -78,6 +86,8 @@ class Assistant:
         self.modes: dict[str, Handler] = {}
         #: Called with the turn and the registration row after each confirmed pre-registration.
         self.on_confirmed: list[Callable[[Turn, dict[str, Any]], None]] = []
+        #: Asked in turn before a free-text question is matched; one returning True took the message.
+        self.text_interceptors: list[Callable[[Turn], bool]] = []
         for install in default_features():
             install(self)
 
@@ -130,6 +140,8 @@ class Assistant:
             turn.say(turn.faq.menu_reply("general.bouton_perime"))
 
     def _text(self, turn: Turn) -> None:
+        if any(intercept(turn) for intercept in self.text_interceptors):
+            return
         self.answer_question(turn, turn.msg.payload)
 
     def answer_question(self, turn: Turn, text: str) -> Answer:
@@ -138,8 +150,9 @@ class Assistant:
         if len(text) > faq_module.MAX_QUESTION_CHARS:
             turn.say(Reply(turn.faq.render.text("general.message_tronque")))
         turn.replies.extend(answer.replies)
-        turn.state["last_question"] = text[:300]
-        self.questions.record(turn.user_id, text, answer.entry, answer.score, answer.outcome,
+        kept = HEALTH_REDACTED if mentions_health(text) else text
+        turn.state["last_question"] = kept[:300]
+        self.questions.record(turn.user_id, kept, answer.entry, answer.score, answer.outcome,
                               self.clock.now())
         return answer
 

@@ -1,0 +1,61 @@
+"""End to end: the bot holds up against floods and hostile input, and logs no personal data."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from e2e_support import bot_process, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+
+from bot.conversation.flood import FloodControl
+
+FLOODER, CALM = 7001, 7002
+
+
+def test_flood_control_unit_window() -> None:
+    flood = FloodControl(limit=3, window=5.0)
+    verdicts = [flood.check(1, t) for t in (0.0, 0.1, 0.2, 0.3, 0.4)]
+    assert [v.allowed for v in verdicts] == [True, True, True, False, False]
+    assert [v.notify for v in verdicts] == [False, False, False, True, False]  # one notice per burst
+    assert flood.check(2, 0.5).allowed  # someone else is unaffected
+    assert flood.check(1, 5.5).allowed  # the window has moved on
+
+
+def test_a_flooder_is_slowed_down_and_others_are_not(botapi_double, bot_process_factory) -> None:
+    bot_process_factory(FLOOD_LIMIT=20, FLOOD_WINDOW=5)
+    for i in range(50):
+        botapi_double.push_text(FLOODER, f"salaire {i}")
+    botapi_double.push_text(CALM, "c'est quand la rentree ?")
+    botapi_double.wait_for_text(CALM, "27 août")
+    botapi_double.wait_for_text(FLOODER, "Doucement")
+    botapi_double.wait_consumed()
+    to_flooder = botapi_double.messages_to(FLOODER)
+    notices = [m for m in to_flooder if "Doucement" in m["text"]]
+    assert len(notices) == 1
+    assert len(to_flooder) <= 21  # at most the allowed answers plus one notice
+
+
+def test_hostile_text_is_answered_and_logs_hold_no_personal_data(botapi_double, bot_process,
+                                                                  tmp_path: Path) -> None:
+    hostile = [
+        "\u200b\u200b\u202eelbatsni\u202c",  # zero-width and right-to-left override
+        "😀😀😀🎉",
+        "<script>alert(1)</script> & <b>",
+        "**gras** _italique_ `code` [lien](http://x.y)",
+        "/start " + "A" * 200,
+        "je suis dyslexique, c'est quoi le salaire ?",
+    ]
+    for i, text in enumerate(hostile):
+        mark = botapi_double.mark()
+        botapi_double.push_text(CALM, text, first_name="Élodie<i>")
+        botapi_double.wait_for_message(lambda m: True, chat_id=CALM, since=mark)
+    botapi_double.wait_consumed()
+    failed = [c for c in botapi_double.calls() if c.status not in (200, None)]
+    assert failed == [], failed
+    db = sqlite3.connect(tmp_path / "bot.db")
+    logged = [row[0] for row in db.execute("SELECT text FROM questions")]
+    assert not any("dyslexique" in t for t in logged), "no health detail is ever stored"
+    bot_process.stop()
+    logs = bot_process.stderr_text() + bot_process.stdout_text()
+    assert "update " in logs and "kind=text" in logs  # one line per update
+    for secret in ("Élodie", "dyslexique", "salaire", str(CALM), botapi_double.token):
+        assert secret not in logs, f"{secret!r} leaked into the logs"
