@@ -10,12 +10,13 @@ The matcher is lexical, built for short casual French questions:
    about 85 to any two texts sharing one word;
 3. tokens are weighted by IDF over entries, so "bts" or "formation", present
    everywhere, weigh little, and a word the base has never seen weighs the most;
-4. an entry's score combines how much of the *query* it covers (what makes
-   "combien coûte une pizza" fall back: "pizza" is unknown and heavy) and how well
-   the query fits its closest example.
+4. an entry's score combines how much of the *query* its whole vocabulary covers
+   (what makes "combien coûte une pizza" fall back: "pizza" is unknown and heavy)
+   and how well the query fits its closest example.
 
 Below :data:`THRESHOLD` the bot says it is not sure; when the best two entries are
-within :data:`MARGIN` it asks which one was meant.
+within :data:`MARGIN` and neither has a clearly closer example, it asks which one
+was meant.
 """
 from __future__ import annotations
 
@@ -32,13 +33,13 @@ from bot.matching import french
 THRESHOLD = 0.42
 MARGIN = 0.04
 #: Share of an entry's score that comes from its closest example (the rest: its whole vocabulary).
-FIT_WEIGHT = 0.2
+FIT_WEIGHT = 0.35
 #: The vocabulary coverage is raised to this power: missing a query word costs more than linearly.
 BAG_POWER = 1.6
 #: An unknown query word weighs this times the rarest known word.
 UNKNOWN_FACTOR = 1.3
-#: The best entry must know at least this share of the query's weight, or the bot does not answer.
-COVER_GATE = 0.0
+#: Between two entries with close scores, one whose closest example fits this much better wins.
+FIT_MARGIN = 0.1
 #: How close an unknown word must be to a known one to be taken for it (0-100), by length.
 TYPO_CUTOFF = ((4, 84.0), (6, 75.0))
 
@@ -181,6 +182,10 @@ class Matcher:
         ``leave_out`` (entry id, example text) scores as if that example were not in
         the index: how ``check`` tells whether an example would find its entry alone.
         """
+        return [(entry_id, score) for entry_id, score, _ in self._ranked(text, leave_out)]
+
+    def _ranked(self, text: str, leave_out: tuple[str, str] | None) -> list[tuple[str, float, float]]:
+        """(entry id, score, fit of its closest example), best score first."""
         query = set(self.tokens(text))
         if not query:
             return []
@@ -204,20 +209,18 @@ class Matcher:
                 bag = bag - Counter(left_out.weights.keys())
             bag_cover = sum(w for t, w in weights.items() if bag[t] > 0) / total
             score = FIT_WEIGHT * fit + (1 - FIT_WEIGHT) * bag_cover ** BAG_POWER
-            if bag_cover < COVER_GATE:
-                score = min(score, THRESHOLD - 0.01)
-            results.append((entry_id, round(score, 4)))
+            results.append((entry_id, round(score, 4), fit))
         results.sort(key=lambda item: -item[1])
         return results
 
     def match(self, text: str, leave_out: tuple[str, str] | None = None) -> Match:
         """Match a question: one entry, a choice between a few, or nothing."""
-        ranked = self.scores(text, leave_out)
-        top = tuple(ranked[:5])
+        ranked = self._ranked(text, leave_out)
+        top = tuple((entry_id, score) for entry_id, score, _ in ranked[:5])
         if not ranked or ranked[0][1] < THRESHOLD:
             return Match(None, ranked[0][1] if ranked else 0.0, scores=top)
         best = ranked[0][1]
-        close = [eid for eid, score in ranked[:3] if best - score < MARGIN]
-        if len(close) > 1:
-            return Match(None, best, candidates=tuple(close), scores=top)
-        return Match(ranked[0][0], best, scores=top)
+        close = sorted((r for r in ranked[:3] if best - r[1] < MARGIN), key=lambda r: -r[2])
+        if len(close) > 1 and close[0][2] - close[1][2] < FIT_MARGIN:
+            return Match(None, best, candidates=tuple(r[0] for r in close), scores=top)
+        return Match(close[0][0], close[0][1], scores=top)
