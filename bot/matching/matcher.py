@@ -29,6 +29,7 @@ from rapidfuzz import fuzz, process
 
 from bot.knowledge.model import Entry
 from bot.matching import french
+from bot.matching.lexicon import is_french_word
 
 THRESHOLD = 0.42
 MARGIN = 0.04
@@ -38,6 +39,10 @@ FIT_WEIGHT = 0.35
 BAG_POWER = 1.6
 #: An unknown query word weighs this times the rarest known word.
 UNKNOWN_FACTOR = 1.3
+#: The most a number weighs, known or not.
+NUMBER_WEIGHT = 0.6
+#: The same for an unknown word of one or two letters, more often noise than meaning.
+SHORT_UNKNOWN_FACTOR = 1.0
 #: Between two entries with close scores, one whose closest example fits this much better wins.
 FIT_MARGIN = 0.1
 #: How close an unknown word must be to a known one to be taken for it (0-100), by length.
@@ -89,7 +94,7 @@ class Matcher:
         for word in french.words(text):
             if word in self.stopwords:
                 continue
-            if correct and word not in self._surface and len(word) >= 4 and not word.isdigit():
+            if correct and self._is_typo_candidate(word):
                 word = self._correct(word)
             stems.append(french.stem(word))
         return self._apply_synonyms(stems)
@@ -107,6 +112,14 @@ class Matcher:
                 result.append(self._single.get(stems[i], stems[i]))
                 i += 1
         return result
+
+    def _is_typo_candidate(self, word: str) -> bool:
+        """An unknown word worth correcting: not in the base, not a real French word."""
+        if word in self._surface or len(word) < 4 or word.isdigit():
+            return False
+        if french.stem(word) in self._known_stems:
+            return False
+        return not is_french_word(word)
 
     def _correct(self, word: str) -> str:
         cutoff = next((c for n, c in reversed(TYPO_CUTOFF) if len(word) >= n), 101.0)
@@ -151,6 +164,7 @@ class Matcher:
         for toks in entry_tokens.values():
             for tok in toks:
                 df[tok] += 1
+        self._known_stems = set(df)
         n = max(len(entry_tokens), 1)
         self.idf = {tok: math.log(1 + n / count) for tok, count in df.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0)
@@ -170,10 +184,12 @@ class Matcher:
 
     def weight(self, token: str) -> float:
         """How much a query token counts: its IDF, or the most for an unknown word."""
+        if token.isdigit():  # "5" or "2026" alone say little about the topic
+            return min(self.idf.get(token, NUMBER_WEIGHT), NUMBER_WEIGHT)
         if token in self.idf:
             return self.idf[token]
-        if token.isdigit() or len(token) <= 2:
-            return 0.5
+        if len(token) <= 2:  # "cg", "ps": often an acronym the base does not know
+            return self.unknown_weight * SHORT_UNKNOWN_FACTOR
         return self.unknown_weight * UNKNOWN_FACTOR
 
     def scores(self, text: str, leave_out: tuple[str, str] | None = None) -> list[tuple[str, float]]:
