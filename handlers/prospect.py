@@ -12,6 +12,7 @@ import logging
 
 from telegram import Message, Update
 from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.conversation.engine import Assistant
@@ -31,11 +32,37 @@ def person_of(update: Update) -> Person:
     return Person(user_id=user.id, first_name=user.first_name or "", last_name=user.last_name or "")
 
 
+#: Waits between attempts at sending a reply when the network or Telegram fails (502, timeout).
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+
+
 async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
-    """Send the core's replies in order, as HTML."""
+    """Send the core's replies in order, as HTML.
+
+    429s are retried by the rate limiter; a 502 or a timeout is retried here, so a
+    flaky network delays an answer instead of losing it (at worst, when Telegram
+    got a message but its answer was lost, the prospect sees it twice). A prospect
+    who blocked the bot is not retried.
+    """
     for reply in replies:
         for text, keyboard in telegram_messages(reply):
+            try:
+                await _send_with_retries(context, chat_id, text, keyboard)
+            except Forbidden:
+                log.info("reply not delivered: the prospect blocked the bot")
+                return
+
+
+async def _send_with_retries(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, keyboard) -> None:
+    for delay in (*RETRY_DELAYS, None):
+        try:
             await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+            return
+        except (NetworkError, TimedOut) as exc:
+            if delay is None or isinstance(exc, (BadRequest, Forbidden)):
+                raise
+            log.warning("sending a reply failed (%s); retrying in %.1fs", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
@@ -62,7 +89,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An inline button: acknowledge it at once (the spinner stops), then answer."""
     query = update.callback_query
-    await query.answer()
+    try:
+        await query.answer()
+    except TelegramError as exc:  # the spinner keeps turning a while; the answer matters more
+        log.warning("answering a button press failed: %s", type(exc).__name__)
     await _answer(update, context, Incoming(person_of(update), Kind.BUTTON, query.data or ""))
 
 

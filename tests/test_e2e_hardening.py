@@ -59,3 +59,29 @@ def test_hostile_text_is_answered_and_logs_hold_no_personal_data(botapi_double, 
     assert "update " in logs and "kind=text" in logs  # one line per update
     for secret in ("Élodie", "dyslexique", "salaire", str(CALM), botapi_double.token):
         assert secret not in logs, f"{secret!r} leaked into the logs"
+
+
+def test_telegram_faults_delay_answers_but_lose_none(botapi_double, bot_process) -> None:
+    """429 with retry_after, 502s, a slow answer, a timeout: every question is answered."""
+    faults = [
+        dict(status=429, retry_after=1),
+        dict(status=502, times=2),
+        dict(delay=2.0),
+        dict(hang=True, applied=False),
+    ]
+    for number, fault in enumerate(faults):
+        user = 7100 + number
+        botapi_double.inject("sendMessage", chat_id=user, **fault)
+        botapi_double.push_text(user, "c combien le salaire")
+        botapi_double.wait_for_text(user, "496", timeout=30)
+    assert bot_process.is_running()
+
+
+def test_a_prospect_who_blocked_the_bot_does_not_stop_it(botapi_double, bot_process) -> None:
+    botapi_double.block_user(7200)
+    botapi_double.push_text(7200, "c combien le salaire")
+    botapi_double.push_text(7201, "c combien le salaire")
+    botapi_double.wait_for_text(7201, "496")
+    botapi_double.wait_consumed()
+    assert bot_process.is_running()
+    assert botapi_double.messages_to(7200) == []
