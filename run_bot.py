@@ -6,6 +6,8 @@
     python run_bot.py ask [QUESTION] [--json] [--today YYYY-MM-DD]
     python run_bot.py check      validate knowledge/ (exit 1 and path:line: message on problems)
     python run_bot.py purge      delete pre-registrations and drafts past RETENTION_MONTHS (prints counts)
+    python run_bot.py export --csv FILE   every pre-registration as a CSV for Excel (as /export)
+    python run_bot.py stats      the figures of the last 7 and 30 days (as /stats)
 
 Run ``python run_bot.py --help`` for every command.
 """

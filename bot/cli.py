@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--today", type=dt.date.fromisoformat, help="répondre comme si on était ce jour (AAAA-MM-JJ)")
     purge = commands.add_parser("purge", help="effacer les pré-inscriptions et brouillons expirés (durée de conservation)")
     purge.add_argument("--today", type=dt.date.fromisoformat, help="purger comme si on était ce jour (AAAA-MM-JJ)")
+    export = commands.add_parser("export", help="exporter toutes les pré-inscriptions (CSV pour Excel)")
+    export.add_argument("--csv", required=True, metavar="FICHIER", help="fichier CSV à écrire (« - » : la sortie standard)")
+    commands.add_parser("stats", help="les statistiques sur 7 et 30 jours (comme /stats)")
     check = commands.add_parser("check", help="valider le dossier knowledge/")
     check.add_argument("--no-examples", action="store_true", help="ne pas vérifier les exemples avec le matcher")
     return parser
@@ -55,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_chat(settings)
     if command == "purge":
         return cmd_purge(settings, args.today)
+    if command == "export":
+        return cmd_export(settings, args.csv)
+    if command == "stats":
+        return cmd_stats(settings)
     if command == "run":
         if not settings.telegram_token:
             print("TELEGRAM_BOT_TOKEN n'est pas défini : lancement de la conversation dans le terminal.",
@@ -71,7 +78,8 @@ def make_assistant(settings: Settings, clock: Clock | None = None, database: str
     """The assistant with its knowledge and database, as every front end needs it."""
     knowledge = KnowledgeStore(settings.knowledge_dir)
     db = open_database(database or settings.database)
-    return Assistant(knowledge, db, clock or Clock(), retention_months=settings.retention_months)
+    return Assistant(knowledge, db, clock or Clock(), retention_months=settings.retention_months,
+                     settings=settings)
 
 
 def cmd_check(settings: Settings, examples: bool = True) -> int:
@@ -117,12 +125,46 @@ def cmd_purge(settings: Settings, today: dt.date | None = None) -> int:
     deleted = purge_expired(db, Clock(today).now(), settings.retention_months)
     print(f"Purge ({settings.retention_months} mois sans mise à jour) : "
           f"{deleted['registrations']} pré-inscription(s) et {deleted['drafts']} brouillon(s) supprimé(s).")
+    from bot.storage.registrations import months_before
+    from bot.storage.staff import purge_staff_data
+
+    staff = purge_staff_data(db, months_before(Clock(today).now(), settings.retention_months))
+    print(f"Purge : {staff['handoffs']} conversation(s) avec l'équipe et {staff['lead_events']} "
+          f"historique(s) de statut supprimé(s).")
+    return 0
+
+
+def cmd_export(settings: Settings, target: str) -> int:
+    """Write every lead to ``target`` as the staff's ``/export`` does (UTF-8 with BOM, ``;``)."""
+    assistant = make_assistant(settings)
+    name, content, count = assistant.staff.commands.export_file()
+    if target == "-":
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        with open(target, "wb") as out:
+            out.write(content)
+    print(f"{count} pré-inscription(s) exportée(s) vers {target if target != '-' else 'la sortie standard'}.",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_stats(settings: Settings) -> int:
+    """Print the staff's ``/stats`` text (without the ``**`` markers)."""
+    assistant = make_assistant(settings)
+    print(assistant.staff.commands.stats_text().replace("**", ""))
     return 0
 
 
 def cmd_chat(settings: Settings) -> int:
-    """The conversation in the terminal, with the configured database."""
+    """The conversation in the terminal, with the configured database.
+
+    It never writes to the staff group: someone trying the bot in a terminal is not
+    a prospect for the admissions team (``/conseiller`` then gives the contacts).
+    """
+    import dataclasses
+
     from bot.terminal import run_chat
 
-    run_chat(make_assistant(settings))
+    run_chat(make_assistant(dataclasses.replace(settings, staff_chat_id=None)))
     return 0

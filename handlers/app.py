@@ -26,8 +26,10 @@ from bot.clock import PARIS
 from bot.config import Settings
 from bot.conversation.engine import Assistant
 from bot.conversation.flood import FloodControl
-from bot.storage.registrations import purge_expired
-from handlers import guards, prospect
+from bot.storage.registrations import months_before, purge_expired
+from bot.storage.staff import purge_staff_data
+from bot.storage.updates import purge_handled
+from handlers import guards, prospect, staff
 from handlers.delivery import Deliverer
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ async def post_init(application: Application) -> None:
     """Set the command list shown to prospects and start delivering the outbox."""
     commands = [BotCommand(name, description) for name, description in PROSPECT_COMMANDS]
     await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+    await staff.set_staff_commands(application)  # the staff group's own list (never fatal)
     application.bot_data["deliverer"].start()
     application.job_queue.run_daily(purge_job, time=PURGE_TIME, name="retention-purge")
 
@@ -61,6 +64,8 @@ async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     assistant: Assistant = context.application.bot_data["assistant"]
     months = context.application.bot_data["retention_months"]
     deleted = purge_expired(assistant.db, assistant.clock.now(), months)
+    deleted.update(purge_staff_data(assistant.db, months_before(assistant.clock.now(), months)))
+    deleted["handled_updates"] = purge_handled(assistant.db, assistant.clock.now())
     log.info("retention purge: %s", deleted)
 
 
@@ -86,7 +91,8 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
         .post_shutdown(post_shutdown)
         .build()
     )
-    deliverer = Deliverer(application.bot, assistant.outbox, assistant.clock, settings.staff_chat_id)
+    deliverer = Deliverer(application.bot, assistant.outbox, assistant.clock, settings.staff_chat_id,
+                          **staff.delivery_hooks(application.bot, assistant))
     assistant.wake_delivery = deliverer.kick
     application.bot_data["assistant"] = assistant
     application.bot_data["deliverer"] = deliverer
@@ -95,6 +101,7 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
     application.bot_data["log_salt"] = hashlib.sha256(settings.telegram_token.encode()).hexdigest()
     application.add_handler(TypeHandler(Update, guards.log_update), group=-2)
     application.add_handler(TypeHandler(Update, guards.flood_guard), group=-1)
+    staff.register(application, settings.staff_chat_id)  # first: its guard, and group 0's first places
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(private & filters.COMMAND, prospect.on_command))
     application.add_handler(MessageHandler(private & filters.TEXT, prospect.on_text))

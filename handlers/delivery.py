@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from typing import Awaitable, Callable
 
 from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
@@ -26,18 +26,28 @@ IDLE_WAKEUP = 5.0
 
 #: Called when a prospect cannot be reached (blocked the bot): (delivery) -> None.
 Undeliverable = Callable[[Delivery], None]
+#: Called before each send; may return the row completed (e.g. with its forum topic, created then).
+Prepare = Callable[[Delivery], Awaitable[Delivery]]
+#: Called when Telegram says a row's forum topic is gone (deleted or closed by someone).
+ThreadLost = Callable[[Delivery], None]
+#: Errors of an edit that no retry can fix: the message was deleted, or is too old to be edited.
+_EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited")
+_THREAD_GONE = ("thread not found", "topic_deleted", "topic_closed")
 
 
 class Deliverer:
     """Sends due outbox rows; one instance per running bot."""
 
     def __init__(self, bot: Bot, outbox: Outbox, clock: Clock, staff_chat_id: int | None,
-                 on_undeliverable: Undeliverable | None = None) -> None:
+                 on_undeliverable: Undeliverable | None = None, prepare: Prepare | None = None,
+                 on_thread_lost: ThreadLost | None = None) -> None:
         self.bot = bot
         self.outbox = outbox
         self.clock = clock
         self.staff_chat_id = staff_chat_id
         self.on_undeliverable = on_undeliverable
+        self.prepare = prepare
+        self.on_thread_lost = on_thread_lost
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
 
@@ -57,22 +67,35 @@ class Deliverer:
 
     async def _loop(self) -> None:
         while True:
+            self._wake.clear()  # before the round: a kick during the round starts another one
             try:
                 await self.deliver_due()
             except Exception:  # never let the delivery loop die
                 log.exception("delivery round failed")
-            self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=IDLE_WAKEUP)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._pause())
             except asyncio.TimeoutError:
                 pass
+
+    def _pause(self) -> float:
+        """Seconds until the next retry is due (a retry in 2 s happens in 2 s), at most IDLE_WAKEUP."""
+        now = self.clock.now()
+        upcoming = self.outbox.next_retry_at(now)
+        if upcoming is None:
+            return IDLE_WAKEUP
+        return min(IDLE_WAKEUP, max(0.05, (upcoming - now).total_seconds()))
 
     async def deliver_due(self) -> int:
         """Send every due row, in order per chat; returns how many were sent."""
         sent = 0
         held: set[object] = set()
-        for delivery in self.outbox.due(self.clock.now(), limit=200):
+        now = self.clock.now()
+        waiting = self.outbox.first_waiting(now)  # rows in backoff hold the later rows of their chat
+        for delivery in self.outbox.due(now, limit=200):
             chat_id = self._chat_of(delivery)
+            first = waiting.get((delivery.audience, None if delivery.audience == STAFF else delivery.chat_id))
+            if first is not None and first < delivery.id:
+                held.add(chat_id)
             if chat_id is None or chat_id in held:
                 held.add(chat_id)
                 continue
@@ -98,6 +121,12 @@ class Deliverer:
             if "message is not modified" in str(exc).lower():
                 self.outbox.mark_sent(delivery.id, None)
                 return True
+            if delivery.edit_of is not None and any(e in str(exc).lower() for e in _EDIT_IMPOSSIBLE):
+                log.warning("delivery %s (%s): edit impossible, dropped: %s", delivery.id, delivery.kind, exc)
+                self.outbox.mark_sent(delivery.id, None)
+                return True
+            if self.on_thread_lost and any(e in str(exc).lower() for e in _THREAD_GONE):
+                self.on_thread_lost(delivery)
             self._retry(delivery, f"400 {exc}")
             return False
         except TelegramError as exc:
@@ -107,6 +136,8 @@ class Deliverer:
         return True
 
     async def _call(self, delivery: Delivery, chat_id: int) -> int | None:
+        if self.prepare is not None:
+            delivery = await self.prepare(delivery)
         text, keyboard = to_html(delivery.reply.text), markup(delivery.reply)
         if delivery.edit_of is not None:
             target = self.outbox.message_id_of(delivery.edit_of)

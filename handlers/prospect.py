@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 from telegram import Message, Update
 from telegram.constants import ChatAction, ParseMode
@@ -66,7 +67,14 @@ async def _send_with_retries(context: ContextTypes.DEFAULT_TYPE, chat_id: int, t
 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
-    replies = assistant_of(context).handle(incoming)
+    assistant = assistant_of(context)
+    incoming = replace(incoming, update_id=update.update_id)
+    try:
+        replies = assistant.handle(incoming)
+    except Exception:  # nothing was written (one transaction); say so rather than stay silent
+        log.exception("handling an update failed")
+        replies = [Reply(assistant.faq().render.text("general.erreur"))]
+    assistant.wake_delivery()
     await send_replies(context, update.effective_chat.id, replies)
 
 

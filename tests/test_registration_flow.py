@@ -617,15 +617,16 @@ def test_supprimer_in_the_middle_of_the_form(chat: Chat) -> None:
 
 
 def test_erasure_can_be_extended(chat: Chat) -> None:
-    chat.assistant.db["handoffs"].insert({"user_id": USER.user_id, "text": "bonjour"})
-    register_eraser("handoffs", lambda db, uid: db.execute("DELETE FROM handoffs WHERE user_id = ?", [uid]).rowcount)
+    chat.assistant.db["extension_rows"].insert({"user_id": USER.user_id, "text": "bonjour"})
+    register_eraser("extension_rows",
+                    lambda db, uid: db.execute("DELETE FROM extension_rows WHERE user_id = ?", [uid]).rowcount)
     try:
-        assert "handoffs" in erasers()
+        assert "extension_rows" in erasers()
         counts = erase_person(chat.assistant.db, USER.user_id)
     finally:
-        unregister_eraser("handoffs")
-    assert counts["handoffs"] == 1 and count(chat, "handoffs") == 0
-    assert "handoffs" not in erasers()
+        unregister_eraser("extension_rows")
+    assert counts["extension_rows"] == 1 and count(chat, "extension_rows") == 0
+    assert "extension_rows" not in erasers()
 
 
 def test_a_failing_subscriber_does_not_undo_the_confirmation(chat: Chat) -> None:

@@ -24,6 +24,7 @@ from bot.registration.validators import mentions_health
 from bot.storage.outbox import Outbox
 from bot.storage.questions import QuestionLog
 from bot.storage.sessions import ProspectStore, SessionStore
+from bot.storage.updates import HandledUpdates
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class Assistant:
         self.sessions = SessionStore(db)
         self.prospects = ProspectStore(db)
         self.outbox = Outbox(db)
+        self.handled = HandledUpdates(db)
         #: Set by the front end: called after something was queued in the outbox.
         self.wake_delivery: Callable[[], None] = lambda: None
         self.commands: dict[str, Handler] = {
@@ -103,10 +105,23 @@ class Assistant:
         return self.faq().answer(text)
 
     def handle(self, msg: Incoming) -> list[Reply]:
-        """Handle one thing a prospect sent and return what to send back."""
-        turn = Turn(msg=msg, state=self.sessions.load(msg.person.user_id), faq=self.faq())
-        self._route(turn)
-        self.sessions.save(turn.user_id, turn.state, self.clock.now())
+        """Handle one thing a prospect sent and return what to send back.
+
+        Everything one input changes (state, form, lead, outbox, question log) is
+        written in one transaction with the input's id: a process killed at any
+        moment leaves either all of it or none, and a redelivered input gets its
+        first replies again instead of being handled twice.
+        """
+        with self.db.atomic():
+            if msg.update_id is not None:
+                earlier = self.handled.replies_of(msg.update_id)
+                if earlier is not None:
+                    return earlier
+            turn = Turn(msg=msg, state=self.sessions.load(msg.person.user_id), faq=self.faq())
+            self._route(turn)
+            self.sessions.save(turn.user_id, turn.state, self.clock.now())
+            if msg.update_id is not None:
+                self.handled.record(msg.update_id, turn.user_id, turn.replies, self.clock.now())
         return turn.replies
 
     # --- routing ---------------------------------------------------------------------

@@ -48,6 +48,9 @@ class Incoming:
     payload: str = ""
     args: tuple[str, ...] = ()
     contact_user_id: int | None = None
+    #: The messaging platform's id of this input, when it has one: an input seen
+    #: twice (Telegram delivers again after a crash) is answered once.
+    update_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,16 @@ class Reply:
 
     ``buttons`` are rows of inline buttons. ``contact_button``, when set, is the
     label of a "share my phone number" keyboard the front end offers alongside the
-    text (Telegram); ``remove_keyboard`` removes that keyboard again.
+    text (Telegram); ``remove_keyboard`` removes that keyboard again. ``document``
+    is a file to send with the text as its caption: (file name, content), e.g. the
+    staff's CSV export.
     """
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     contact_button: str = ""
     remove_keyboard: bool = False
+    document: tuple[str, bytes] | None = None
 
     def plain_text(self) -> str:
         """The text as the prospect reads it, without the ``**`` markers."""
@@ -79,3 +85,14 @@ class Reply:
     def flat_buttons(self) -> list[Button]:
         """All buttons, row after row: the numbered choices of the terminal chat."""
         return [b for row in self.buttons for b in row]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready form, to store a reply and send it again later (documents excluded)."""
+        return {"text": self.text, "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
+                "contact_button": self.contact_button, "remove_keyboard": self.remove_keyboard}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Reply":
+        """The reply :meth:`to_dict` stored."""
+        return cls(data["text"], [[Button(label, cb) for label, cb in row] for row in data.get("buttons", [])],
+                   data.get("contact_button", ""), data.get("remove_keyboard", False))

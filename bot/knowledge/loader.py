@@ -39,6 +39,7 @@ RUNTIME_PLACEHOLDERS = frozenset(
         "bot", "prenom", "nom", "question", "ref", "champ", "valeur", "etape", "jours", "date",
         "heure", "horaires", "exemples", "choix", "n", "total", "source", "statut", "qui",
         "annee", "age", "min", "max", "delai", "liste", "sujet", "suite", "mois",
+        "id", "debut", "fin", "jour", "message", "pourcent",
     }
 )
 

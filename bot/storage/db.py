@@ -62,7 +62,22 @@ def _v3_registrations_and_drafts(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts]
+def _v4_staff(db: sqlite_utils.Database) -> None:
+    """Lead status history and live conversations with staff (see ``bot/storage/staff.py``)."""
+    from bot.storage.staff import create_staff_tables
+
+    create_staff_tables(db)
+
+
+def _v5_handled_updates(db: sqlite_utils.Database) -> None:
+    """Inputs already handled, with the replies given: a redelivered update is not handled twice."""
+    db["handled_updates"].create({"update_id": int, "user_id": int, "replies": str, "at": str}, pk="update_id")
+    db["handled_updates"].create_index(["at"])
+    db["handled_updates"].create_index(["user_id"])
+
+
+MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
+                               _v4_staff, _v5_handled_updates]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

@@ -137,6 +137,27 @@ class Outbox:
             [audience, message_id]).fetchone()
         return (row[0], row[1]) if row else None
 
+    def reply_of(self, delivery_id: int) -> Reply | None:
+        """The message a row carries (to rebuild it in a later edit), or None."""
+        row = self.db.execute("SELECT payload FROM outbox WHERE id = ?", [delivery_id]).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return Reply(data["text"], [[Button(label, cb) for label, cb in r] for r in data["buttons"]])
+
+    def first_waiting(self, now: dt.datetime) -> dict[tuple[str, int | None], int]:
+        """Per (audience, chat id): the oldest pending row not yet due (it holds the rows after it)."""
+        rows = self.db.execute(
+            "SELECT audience, chat_id, MIN(id) FROM outbox WHERE status = ? AND next_attempt_at > ? "
+            "GROUP BY audience, chat_id", [PENDING, _stamp(now)]).fetchall()
+        return {(audience, chat_id): first for audience, chat_id, first in rows}
+
+    def next_retry_at(self, now: dt.datetime) -> dt.datetime | None:
+        """When the earliest pending row that is not due yet will be."""
+        row = self.db.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE status = ? AND next_attempt_at > ?",
+                              [PENDING, _stamp(now)]).fetchone()
+        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+
     def pending_count(self) -> int:
         """How many rows wait to be delivered."""
         return self.db.execute("SELECT COUNT(*) FROM outbox WHERE status = ?", [PENDING]).fetchone()[0]

@@ -38,6 +38,7 @@ _ERASERS: dict[str, Eraser] = {
     "sessions": _delete_from("sessions"),
     "prospects": _delete_from("prospects"),
     "questions": _unlink_questions,
+    "handled_updates": _delete_from("handled_updates"),
 }
 
 

@@ -1,0 +1,97 @@
+"""``/export`` and ``run_bot.py export --csv FILE``: every lead in a file Excel opens as is.
+
+Format choices, for the admissions office's French Excel:
+
+* UTF-8 **with a BOM**: without it Excel reads UTF-8 as Windows-1252 and shows
+  "Ã©" for "é";
+* **semicolon** separator: French Excel uses the comma as the decimal mark and
+  expects ``;`` between columns (a comma-separated file opens in one column);
+* CRLF line ends and ``"`` quoting (the csv module's ``excel`` dialect);
+* codes written as their labels ("Bac pro", not ``bac_pro``), dates as
+  ``AAAA-MM-JJ HH:MM`` (Paris time), phone numbers spaced;
+* a cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return)
+  gets a leading apostrophe, so a prospect's text can never run as a formula
+  (CSV injection); an international number "+44 ..." therefore shows as "'+44 ...".
+
+The column titles are in ``knowledge/texts/staff.yaml`` (``export_colonnes``).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any, Callable
+
+from bot.knowledge.render import Renderer
+from bot.registration import steps
+from bot.registration.validators import format_phone_for_humans
+
+BOM = "\ufeff"
+SEPARATOR = ";"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: The columns, in order: (name, how to get the value from a lead and its last status change).
+Column = Callable[[Renderer, dict[str, Any], dict[str, Any] | None, Callable[[str], str]], str]
+
+
+def _plain(name: str) -> Column:
+    return lambda render, lead, change, status: str(lead.get(name) or "")
+
+
+def _label(name: str) -> Column:
+    def value(render: Renderer, lead: dict[str, Any], change: dict[str, Any] | None,
+              status: Callable[[str], str]) -> str:
+        code = lead.get(name)
+        return render.text(steps.label_key(name, str(code))) if code else ""
+    return value
+
+
+def _moment(stamp: str | None) -> str:
+    if not stamp:
+        return ""
+    try:
+        return dt.datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+COLUMNS: list[Column] = [
+    _plain("ref"),
+    lambda render, lead, change, status: _moment(lead.get("created_at")),
+    lambda render, lead, change, status: _moment(lead.get("updated_at")),
+    lambda render, lead, change, status: status(lead.get("status") or ""),
+    lambda render, lead, change, status: (f"{change['staff_name']} ({change['staff_id']})" if change else ""),
+    lambda render, lead, change, status: _moment(change["at"]) if change else "",
+    _plain("last_name"),
+    _plain("first_name"),
+    _plain("birth_date"),
+    _plain("email"),
+    lambda render, lead, change, status: format_phone_for_humans(lead["phone"]) if lead.get("phone") else "",
+    _label("diploma"),
+    _label("situation"),
+    _label("company"),
+    _plain("company_name"),
+    _label("heard"),
+    _plain("source"),
+    lambda render, lead, change, status: _moment(lead.get("consent_at")),
+]
+
+
+def safe_cell(value: str) -> str:
+    """A cell Excel shows as text: no formula, no line break."""
+    value = " ".join(value.split()) if value else ""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def leads_csv(render: Renderer, leads: list[dict[str, Any]],
+              last_change: Callable[[str], dict[str, Any] | None], status_label: Callable[[str], str]) -> bytes:
+    """The CSV file of ``leads`` (BOM, ``;``, CRLF), as bytes."""
+    titles = [t.strip() for t in render.text("staff.export_colonnes").split("|")]
+    titles = (titles + [""] * len(COLUMNS))[:len(COLUMNS)]  # an edit of the titles never shifts the columns
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=SEPARATOR, lineterminator="\r\n")
+    writer.writerow(titles)
+    for lead in leads:
+        change = last_change(lead["ref"])
+        writer.writerow([safe_cell(column(render, lead, change, status_label)) for column in COLUMNS])
+    return (BOM + out.getvalue()).encode("utf-8")

@@ -1,0 +1,207 @@
+"""The staff's colleague: what the bot does in the admissions team's group.
+
+Why a desk of its own, beside the prospects' :class:`~bot.conversation.engine.Assistant`:
+staff messages are not a prospect's conversation (no state, no FAQ), and who may
+do what is decided here, once — a staff command works only in the staff group
+(``STAFF_CHAT_ID``) and only for ``STAFF_USER_IDS`` (every member of the group when
+that list is empty). Anyone else gets the same "unknown command" a prospect gets:
+nothing tells them that staff commands exist.
+
+Like the rest of ``bot/``, nothing here knows Telegram: the handlers translate an
+update into a :class:`StaffInput` and send the :class:`StaffResult` back. Whatever
+must reach the group or a prospect *later* (a lead, a relayed message, an edit) is
+written to the outbox in the same transaction as the fact it reports, and the
+Telegram side delivers it with retries.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+from bot.conversation import faq as faq_module
+from bot.conversation.messages import Reply
+from bot.knowledge.render import Renderer, french_date
+from bot.staff.hours import OfficeHours
+from bot.storage.outbox import PROSPECT, STAFF
+from bot.storage.personal import register_eraser
+from bot.storage.staff import erase_staff_data
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import Assistant
+
+#: Callback data of every staff button starts with this (64 bytes at most in all).
+PREFIX = "s:"
+
+
+@dataclass(frozen=True)
+class StaffInput:
+    """One thing a staff member did in the group: a command, a message or a button press.
+
+    ``message_thread_id`` is set only for a message inside a forum topic;
+    ``message_id`` is the message itself, or for a button the message it is on.
+    """
+
+    chat_id: int
+    user_id: int
+    first_name: str = ""
+    text: str = ""
+    command: str = ""
+    args: tuple[str, ...] = ()
+    message_id: int | None = None
+    reply_to_message_id: int | None = None
+    message_thread_id: int | None = None
+    callback_data: str = ""
+
+
+@dataclass
+class StaffResult:
+    """What to answer in the group (``replies``) or on the pressed button (``notice``, a toast).
+
+    ``handled`` is False for a group message that was not meant for the bot (staff
+    talking among themselves): nothing is sent.
+    """
+
+    replies: list[Reply] = field(default_factory=list)
+    notice: str = ""
+    handled: bool = True
+
+
+class StaffDesk:
+    """Leads, live conversations and staff commands, bound to one :class:`Assistant`."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        from bot.staff.commands import StaffCommands
+        from bot.staff.handoff import HandoffDesk
+        from bot.staff.leads import LeadDesk
+
+        self.assistant = assistant
+        self.settings = assistant.settings
+        self.hours = OfficeHours.from_settings(self.settings)
+        self.leads = LeadDesk(self)
+        self.handoffs = HandoffDesk(self)
+        self.commands = StaffCommands(self)
+
+    # --- who and where -----------------------------------------------------------------
+
+    @property
+    def staff_chat_id(self) -> int | None:
+        """The staff group, or None when none is configured."""
+        return self.settings.staff_chat_id
+
+    @property
+    def enabled(self) -> bool:
+        """Whether there is a staff group to notify."""
+        return self.staff_chat_id is not None
+
+    def is_staff(self, user_id: int) -> bool:
+        """A member of ``STAFF_USER_IDS`` (anyone in the staff group when the list is empty)."""
+        return not self.settings.staff_user_ids or user_id in self.settings.staff_user_ids
+
+    def accepts(self, chat_id: int, user_id: int) -> bool:
+        """Whether a staff command or button from this user in this chat is obeyed."""
+        return self.enabled and chat_id == self.staff_chat_id and self.is_staff(user_id)
+
+    # --- entry point -------------------------------------------------------------------
+
+    def handle(self, inp: StaffInput) -> StaffResult:
+        """Handle a command, a button press or a message from the staff group."""
+        if not self.accepts(inp.chat_id, inp.user_id):
+            return self.refusal(inp)
+        if inp.callback_data:
+            return self._button(inp)
+        if inp.command:
+            return self.commands.run(inp)
+        return self.handoffs.staff_message(inp)
+
+    def refusal(self, inp: StaffInput) -> StaffResult:
+        """What anyone else gets: the prospects' "unknown command", or a stale-button toast."""
+        if inp.callback_data:
+            return StaffResult(notice=self.text("staff.bouton_indisponible"))
+        if inp.command:
+            return StaffResult([Reply(self.text("general.commande_inconnue"))])
+        return StaffResult(handled=False)
+
+    def _button(self, inp: StaffInput) -> StaffResult:
+        data = inp.callback_data
+        if data.startswith(self.leads.PREFIX):
+            return self.leads.on_button(inp)
+        if data.startswith(self.handoffs.STAFF_PREFIX):
+            return self.handoffs.on_staff_button(inp)
+        return StaffResult(notice=self.text("staff.bouton_indisponible"))
+
+    # --- helpers for the parts -----------------------------------------------------------
+
+    def render(self) -> Renderer:
+        """The texts of the knowledge in use, as of today."""
+        return self.assistant.knowledge.current.renderer(self.assistant.clock.today())
+
+    def text(self, key: str, **params: object) -> str:
+        """One sentence of ``knowledge/texts/*.yaml``, filled in."""
+        return self.render().text(key, **params)
+
+    def now(self) -> dt.datetime:
+        """The current Paris time."""
+        return self.assistant.clock.now()
+
+    def who(self, inp: StaffInput) -> str:
+        """A staff member as shown in the group: first name and Telegram id, nothing more."""
+        return self.text("staff.qui", prenom=clean(inp.first_name, 40) or "?", id=inp.user_id)
+
+    def moment(self, stamp: str | None) -> str:
+        """A stored timestamp as ``3 mars 2026 à 14h05``."""
+        if not stamp:
+            return "—"
+        try:
+            at = dt.datetime.fromisoformat(stamp)
+        except ValueError:
+            return stamp
+        return self.text("staff.le", date=french_date(at.date()), heure=f"{at.hour}h{at.minute:02d}")
+
+    def queue_staff(self, kind: str, reply: Reply, *, ref: str, reply_to: int | None = None,
+                    edit_of: int | None = None) -> int:
+        """Queue a message (or an edit) for the staff group and wake the deliverer."""
+        row = self.assistant.outbox.put(STAFF, kind, reply, self.now(), ref=ref, reply_to=reply_to,
+                                        edit_of=edit_of)
+        self.assistant.wake_delivery()
+        return row
+
+    def queue_prospect(self, user_id: int, kind: str, reply: Reply, *, ref: str) -> int:
+        """Queue a message for a prospect's private chat and wake the deliverer."""
+        row = self.assistant.outbox.put(PROSPECT, kind, reply, self.now(), chat_id=user_id, ref=ref)
+        self.assistant.wake_delivery()
+        return row
+
+    def erase(self, db: sqlite_utils.Database, user_id: int) -> int:
+        """The ``/supprimer`` eraser of the staff tables (see :func:`erase_staff_data`)."""
+        changed = erase_staff_data(db, user_id, self.now(), self.text("staff.lead_efface"),
+                                   self.text("staff.conversation_effacee"))
+        self.assistant.wake_delivery()  # the blanking edits go out as soon as the erasure is committed
+        return changed
+
+
+def clean(text: str | None, limit: int) -> str:
+    """Prospect or staff text made safe for the core's markup: trimmed, ``**`` defused, cut."""
+    value = (text or "").strip().replace("**", "*\u200b*")
+    return value if len(value) <= limit else value[:limit - 1].rstrip() + "…"
+
+
+def install(assistant: Assistant) -> StaffDesk:
+    """Plug the staff features into the assistant (see ``bot/conversation/features.py``)."""
+    desk = StaffDesk(assistant)
+    assistant.staff = desk  # type: ignore[attr-defined]  # read by the Telegram wiring and the CLI
+    handoffs = desk.handoffs
+    assistant.on_confirmed.append(desk.leads.on_confirmed)
+    assistant.commands["conseiller"] = handoffs.request
+    assistant.commands["fin"] = handoffs.leave_command
+    assistant.buttons[faq_module.HUMAN] = handoffs.request
+    assistant.button_prefixes[handoffs.PROSPECT_PREFIX] = handoffs.on_prospect_button
+    assistant.modes[handoffs.MODE] = handoffs.on_prospect_message
+    assistant.text_interceptors.append(handoffs.intercept)
+    for name in ("menu", "start"):
+        assistant.commands[name] = handoffs.leaving_first(assistant.commands[name])
+    assistant.buttons[faq_module.MENU] = handoffs.leaving_first(assistant.buttons[faq_module.MENU])
+    register_eraser("staff", desk.erase)
+    return desk

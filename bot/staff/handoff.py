@@ -1,0 +1,349 @@
+"""Talking to a person: from "je veux parler à quelqu'un" to "la conversation est terminée".
+
+How a conversation goes:
+
+1. The prospect asks (``conseiller`` button, ``/conseiller``, or in words — see
+   :mod:`bot.staff.intent`). A ``handoffs`` row is opened and the request is queued
+   for the staff group in the same transaction, with the prospect's first name (as
+   Telegram gives it), their last questions to the bot, their reference if they
+   pre-registered, and a "Terminer" button. The prospect's state gets
+   ``mode = "handoff"``; they are told when to expect an answer (office hours).
+2. While the mode is set, the prospect's text messages are relayed to the group,
+   as replies to the request (or inside the prospect's forum topic). Buttons and
+   commands still work as usual.
+3. A staff member answers by replying to any message of the conversation in the
+   group (or by writing in the topic); the answer is relayed to the prospect
+   through the outbox (retried, in order; a 403 tells the group it was not delivered).
+4. The conversation ends when a staff member presses "Terminer" or sends ``/fin``
+   (as a reply, or in the topic): the prospect is told the bot is back. The
+   prospect may also leave, with the "Revenir au bot" button, ``/fin``, ``/menu``,
+   ``/start`` or a menu button: staff are told in the conversation.
+
+An ended conversation is not a dead end: a staff member who replies in it again
+reaches the prospect and reopens it (unless the prospect is in the middle of the
+pre-registration form, whose answers must not go to the group: the answer is then
+relayed without reopening).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from bot.conversation.messages import Button, Kind, Reply
+from bot.staff.desk import PREFIX, StaffInput, StaffResult, clean
+from bot.staff.intent import wants_a_person
+from bot.storage.outbox import STAFF, Delivery
+from bot.storage.registrations import RegistrationStore
+from bot.storage.staff import (
+    BY_PROSPECT,
+    BY_STAFF,
+    HANDOFF_STAFF_KINDS,
+    KIND_END,
+    KIND_FROM_PROSPECT,
+    KIND_NOTE,
+    KIND_REQUEST,
+    KIND_REQUEST_EDIT,
+    KIND_TO_PROSPECT,
+    OPEN,
+    HandoffStore,
+    staff_row_of_message,
+)
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import Turn
+    from bot.staff.desk import StaffDesk
+
+Handler = Callable[["Turn"], None]
+
+#: Longest relayed message: room is left under Telegram's 4096 for the label around it.
+MAX_RELAY = 3500
+#: How many of the prospect's last questions the request shows, and how long each may be.
+RECENT_QUESTIONS = 5
+QUESTION_CHARS = 200
+
+
+class HandoffDesk:
+    """Both ends of the live conversations."""
+
+    MODE = "handoff"
+    PROSPECT_PREFIX = "h:"
+    QUIT = "h:quit"
+    STAFF_PREFIX = PREFIX + "h:"
+    END = STAFF_PREFIX + "end:"  # + handoff id
+    #: State key: the conversation whose first relayed message was acknowledged.
+    ACK = "handoff_ack"
+
+    def __init__(self, desk: StaffDesk) -> None:
+        self.desk = desk
+        self.assistant = desk.assistant
+        self.store = HandoffStore(desk.assistant.db)
+
+    # --- the prospect asks -----------------------------------------------------------------
+
+    def intercept(self, turn: Turn) -> bool:
+        """Free text asking for a person opens a conversation instead of being matched."""
+        if not wants_a_person(turn.msg.payload):
+            return False
+        self.request(turn)
+        return True
+
+    def request(self, turn: Turn) -> None:
+        """``conseiller`` button, ``/conseiller`` or asked in words: open (or recall) a conversation."""
+        if not self.desk.enabled:
+            turn.say(turn.faq.menu_reply("staff.sans_equipe"))
+            return
+        current = self.store.open_of(turn.user_id)
+        if current is not None:
+            turn.state["mode"] = self.MODE
+            turn.say(Reply(self.desk.text("staff.deja_en_contact"), self._quit_button()))
+            return
+        with self.assistant.db.atomic():
+            name = clean(turn.msg.person.first_name, 40) or self.desk.text("staff.sans_prenom")
+            handoff_id = self.store.open(turn.user_id, name, self.desk.now())
+            root = self.desk.queue_staff(KIND_REQUEST, self._request(turn, handoff_id, name), ref=str(handoff_id))
+            self.store.set_root(handoff_id, root)
+        turn.state["mode"] = self.MODE
+        turn.state.pop(self.ACK, None)
+        turn.say(Reply(self._opening_text(), self._quit_button()))
+
+    def _opening_text(self) -> str:
+        """What the prospect is told: an answer soon, or when the team is back."""
+        render, now, hours = self.desk.render(), self.desk.now(), self.desk.hours
+        if hours.is_open(now):
+            return render.text("staff.demande_ouverte", horaires=hours.describe(render))
+        return render.text("staff.demande_hors_horaires", horaires=hours.describe(render),
+                           date=hours.when(render, now))
+
+    def _request(self, turn: Turn, handoff_id: int, name: str) -> Reply:
+        """The request as the staff group sees it: who, what they asked, how to answer."""
+        render = self.desk.render()
+        lines = [render.text("staff.demande_titre", prenom=name, n=handoff_id)]
+        if not self.desk.hours.is_open(self.desk.now()):
+            lines.append(render.text("staff.demande_hors_horaires_note"))
+        registration = RegistrationStore(self.assistant.db).registration(turn.user_id)
+        if registration is not None:
+            lines.append(render.text("staff.demande_inscrit", ref=registration["ref"]))
+        recent = self.assistant.questions.recent_of(turn.user_id, RECENT_QUESTIONS)
+        if recent:
+            lines.append(render.text("staff.demande_echanges"))
+            lines += [render.text("staff.demande_echange", question=clean(q["text"], QUESTION_CHARS),
+                                  valeur=self._outcome(q)) for q in recent]
+        else:
+            lines.append(render.text("staff.demande_aucun_echange"))
+        lines.append(render.text("staff.demande_aide"))
+        buttons = [[Button(render.text("staff.bouton_terminer"), f"{self.END}{handoff_id}")]]
+        return Reply("\n".join(lines), buttons)
+
+    def _outcome(self, question: dict[str, Any]) -> str:
+        entry = self.assistant.knowledge.current.kb.entries.get(question.get("entry") or "")
+        if question.get("outcome") == "answered" and entry is not None:
+            return self.desk.text("staff.issue_repondu", sujet=entry.title)
+        if question.get("outcome") == "smalltalk":
+            return self.desk.text("staff.issue_smalltalk")
+        return self.desk.text("staff.issue_sans_reponse")
+
+    def _quit_button(self) -> list[list[Button]]:
+        return [[Button(self.desk.text("staff.bouton_quitter"), self.QUIT)]]
+
+    # --- the prospect writes or leaves ---------------------------------------------------
+
+    def on_prospect_message(self, turn: Turn) -> None:
+        """The ``handoff`` mode: relay text to the group; anything else cannot be relayed."""
+        current = self.store.open_of(turn.user_id)
+        if current is None:  # ended meanwhile (or erased): back to the bot
+            self._exit_mode(turn.state)
+            if turn.msg.kind is Kind.TEXT:
+                if not self.intercept(turn):
+                    self.assistant.answer_question(turn, turn.msg.payload)
+            else:
+                turn.say(turn.faq.menu_reply("general.pas_du_texte"))
+            return
+        if turn.msg.kind is not Kind.TEXT:
+            turn.say(Reply(self.desk.text("staff.texte_seulement")))
+            return
+        message = self.desk.text("staff.message_candidat", prenom=current["first_name"], n=current["id"],
+                                 message=clean(turn.msg.payload, MAX_RELAY))
+        self.desk.queue_staff(KIND_FROM_PROSPECT, Reply(message), ref=str(current["id"]),
+                              reply_to=current["root_outbox_id"])
+        if turn.state.get(self.ACK) != current["id"]:
+            turn.state[self.ACK] = current["id"]
+            turn.say(Reply(self.desk.text("staff.transmis"), self._quit_button()))
+
+    def on_prospect_button(self, turn: Turn) -> None:
+        """The prospect's ``h:`` buttons: only "Revenir au bot"."""
+        if turn.msg.payload == self.QUIT:
+            self.leave(turn)
+        else:
+            turn.say(turn.faq.menu_reply("general.bouton_perime"))
+
+    def leave_command(self, turn: Turn) -> None:
+        """``/fin`` in a private chat: leave the conversation, if there is one."""
+        if self.store.open_of(turn.user_id) is None:
+            self._exit_mode(turn.state)
+            turn.say(Reply(self.desk.text("staff.rien_a_terminer")))
+            return
+        self.leave(turn)
+
+    def leave(self, turn: Turn) -> None:
+        """The prospect goes back to the bot; the group is told."""
+        self._close_by_prospect(turn)
+        turn.say(turn.faq.menu_reply("staff.revenu"))
+
+    def leaving_first(self, original: Handler) -> Handler:
+        """Wrap ``/menu``, ``/start`` and the menu button: they end the conversation first."""
+        def handler(turn: Turn) -> None:
+            if turn.state.get("mode") == self.MODE and self._close_by_prospect(turn):
+                turn.say(Reply(self.desk.text("staff.quitte_par_menu")))
+            original(turn)
+        return handler
+
+    def _close_by_prospect(self, turn: Turn) -> bool:
+        """End the prospect's open conversation, if any; True when there was one."""
+        self._exit_mode(turn.state)
+        current = self.store.open_of(turn.user_id)
+        if current is None:
+            return False
+        with self.assistant.db.atomic():
+            self.store.close(current["id"], self.desk.now(), BY_PROSPECT)
+            note = self.desk.text("staff.candidat_parti", prenom=current["first_name"], n=current["id"])
+            self.desk.queue_staff(KIND_NOTE, Reply(note), ref=str(current["id"]), reply_to=current["root_outbox_id"])
+            self._edit_root(current, self.desk.text("staff.etat_parti"), with_button=False)
+        return True
+
+    def _exit_mode(self, state: dict[str, Any]) -> None:
+        if state.get("mode") == self.MODE:
+            del state["mode"]
+        state.pop(self.ACK, None)
+
+    # --- the staff answer or end ----------------------------------------------------------
+
+    def staff_message(self, inp: StaffInput) -> StaffResult:
+        """A staff message in a conversation (reply or topic): relay it to the prospect."""
+        known, handoff = self._handoff_of(inp)
+        if not known:
+            return StaffResult(handled=False)
+        if handoff is None:
+            return StaffResult([Reply(self.desk.text("staff.conversation_introuvable"))])
+        if not inp.text.strip():
+            return StaffResult([Reply(self.desk.text("staff.texte_seulement_staff"))])
+        reopened = False
+        with self.assistant.db.atomic():
+            if handoff["status"] != OPEN:
+                reopened = self._reopen(handoff, inp)
+            answer = self.desk.text("staff.reponse_equipe", prenom=clean(inp.first_name, 40) or "?",
+                                    message=clean(inp.text, MAX_RELAY))
+            self.desk.queue_prospect(handoff["user_id"], KIND_TO_PROSPECT, Reply(answer), ref=str(handoff["id"]))
+        if reopened:
+            return StaffResult([Reply(self.desk.text("staff.conversation_rouverte", n=handoff["id"]))])
+        return StaffResult()
+
+    def end_command(self, inp: StaffInput) -> StaffResult:
+        """``/fin`` in the group, as a reply to the conversation or inside its topic."""
+        known, handoff = self._handoff_of(inp)
+        if not known:
+            return StaffResult([Reply(self.desk.text("staff.fin_mode_emploi"))])
+        if handoff is None:
+            return StaffResult([Reply(self.desk.text("staff.conversation_introuvable"))])
+        return StaffResult([Reply(self.end(handoff["id"], inp))])
+
+    def on_staff_button(self, inp: StaffInput) -> StaffResult:
+        """The "Terminer" button of a request."""
+        raw = inp.callback_data[len(self.END):] if inp.callback_data.startswith(self.END) else ""
+        if not raw.isdigit():
+            return StaffResult(notice=self.desk.text("staff.bouton_indisponible"))
+        return StaffResult(notice=self.end(int(raw), inp))
+
+    def end(self, handoff_id: int, inp: StaffInput) -> str:
+        """End a conversation from the staff side; returns what to tell the staff member."""
+        handoff = self.store.get(handoff_id)
+        if handoff is None:
+            return self.desk.text("staff.conversation_introuvable")
+        if handoff["status"] != OPEN:
+            return self.desk.text("staff.deja_terminee", n=handoff_id)
+        who = self.desk.who(inp)
+        with self.assistant.db.atomic():
+            self.store.close(handoff_id, self.desk.now(), BY_STAFF)
+            self._set_prospect_mode(handoff["user_id"], active=False)
+            goodbye = self.assistant.faq().menu_reply("staff.fin_prospect")
+            self.desk.queue_prospect(handoff["user_id"], KIND_END, goodbye, ref=str(handoff_id))
+            self._edit_root(handoff, self.desk.text("staff.etat_termine", qui=who), with_button=False)
+        return self.desk.text("staff.terminee", n=handoff_id, qui=who)
+
+    def _reopen(self, handoff: dict[str, Any], inp: StaffInput) -> bool:
+        """A staff member wrote in an ended conversation: reopen it, unless the prospect is in the form."""
+        if not self._set_prospect_mode(handoff["user_id"], active=True):
+            return False
+        self.store.reopen(handoff["id"])
+        self._edit_root(handoff, self.desk.text("staff.etat_rouvert", qui=self.desk.who(inp)), with_button=True)
+        return True
+
+    def _set_prospect_mode(self, user_id: int, active: bool) -> bool:
+        """Enter or leave the ``handoff`` mode in the prospect's saved state; False if in another mode."""
+        sessions = self.assistant.sessions
+        state = sessions.load(user_id)
+        if active:
+            if state.get("mode") not in (None, self.MODE):
+                return False
+            state["mode"] = self.MODE
+        else:
+            self._exit_mode(state)
+        sessions.save(user_id, state, self.desk.now())
+        return True
+
+    def _edit_root(self, handoff: dict[str, Any], status: str, with_button: bool) -> None:
+        """Show the conversation's state under the request message (rebuilt from the original)."""
+        root = handoff.get("root_outbox_id")
+        original = self.assistant.outbox.reply_of(root) if root else None
+        if original is None:
+            return
+        reply = Reply(f"{original.text}\n\n{status}", original.buttons if with_button else [])
+        self.desk.queue_staff(KIND_REQUEST_EDIT, reply, ref=str(handoff["id"]), edit_of=root)
+
+    def _handoff_of(self, inp: StaffInput) -> tuple[bool, dict[str, Any] | None]:
+        """Which conversation a staff message belongs to: (is it one, the conversation if it still exists)."""
+        if inp.message_thread_id:
+            handoff = self.store.by_thread(inp.message_thread_id)
+            if handoff is not None:
+                return True, handoff
+        if inp.reply_to_message_id:
+            row = staff_row_of_message(self.assistant.db, inp.reply_to_message_id)
+            if row is not None and row["kind"] in HANDOFF_STAFF_KINDS and str(row["ref"]).isdigit():
+                return True, self.store.get(int(row["ref"]))
+        return False, None
+
+    # --- hooks of the delivery layer ---------------------------------------------------------
+
+    def undeliverable(self, delivery: Delivery) -> None:
+        """A relay could not reach the prospect (they blocked the bot): tell the conversation."""
+        if delivery.kind != KIND_TO_PROSPECT or not str(delivery.ref).isdigit():
+            return
+        handoff = self.store.get(int(delivery.ref))
+        if handoff is None:
+            return
+        note = self.desk.text("staff.non_remis", prenom=handoff["first_name"], n=handoff["id"])
+        self.desk.queue_staff(KIND_NOTE, Reply(note), ref=str(handoff["id"]), reply_to=handoff["root_outbox_id"])
+
+    def topic_need(self, delivery: Delivery) -> tuple[int, int | None, str] | None:
+        """For a conversation's staff message: (conversation id, its topic if known, a topic name).
+
+        None for any other row. A topic id of 0 means "no topic" (it could not be created).
+        """
+        if delivery.audience != STAFF or delivery.kind not in HANDOFF_STAFF_KINDS or delivery.edit_of:
+            return None
+        if delivery.thread_id is not None or not str(delivery.ref).isdigit():
+            return None
+        handoff = self.store.get(int(delivery.ref))
+        if handoff is None:
+            return None
+        name = self.desk.text("staff.sujet", prenom=handoff["first_name"], n=handoff["id"])[:128]
+        return handoff["id"], handoff["thread_id"], name
+
+    def set_topic(self, handoff_id: int, thread_id: int) -> None:
+        """Remember the forum topic created for a conversation (0: none could be)."""
+        self.store.set_thread(handoff_id, thread_id)
+
+    def topic_lost(self, delivery: Delivery) -> None:
+        """Telegram says the topic is gone: the next attempt creates a new one."""
+        if str(delivery.ref).isdigit():
+            handoff = self.store.get(int(delivery.ref))
+            if handoff is not None and handoff["thread_id"]:
+                self.store.forget_thread(handoff["thread_id"])

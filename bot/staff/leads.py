@@ -1,0 +1,190 @@
+"""Leads: every confirmed pre-registration announced to the staff group, and its status.
+
+The notification is queued in the outbox inside the confirmation's own transaction
+(the form calls ``assistant.on_confirmed`` there), so a lead is never announced
+without being saved, nor saved without being announced — even if the staff group
+is unreachable for hours or the bot restarts in between.
+
+A status button ("Je m'en occupe", "Contacté", "Clos") changes ``registrations.status``,
+writes who did it in ``lead_events`` and queues an edit of the pressed message
+(an ``edit_of`` outbox row): the three are one transaction, so a restart never
+loses a status change and the message always ends up showing it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from bot.conversation.messages import Button, Reply
+from bot.knowledge.render import Renderer, french_date
+from bot.registration import steps
+from bot.registration.validators import format_phone_for_humans
+from bot.staff.desk import PREFIX, StaffInput, StaffResult, clean
+from bot.storage.registrations import REFERENCE_PREFIX
+from bot.storage.staff import (
+    CLOSED,
+    CONTACTED,
+    CREATED,
+    KIND_LEAD,
+    KIND_LEAD_EDIT,
+    LEAD_KINDS,
+    LEAD_STATUSES,
+    TAKEN,
+    UPDATED,
+    LeadStore,
+    staff_row_of_message,
+)
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import Turn
+    from bot.staff.desk import StaffDesk
+
+#: The statuses staff set with the buttons, in the order of the buttons.
+BUTTON_STATUSES = (TAKEN, CONTACTED, CLOSED)
+
+
+def field_value(render: Renderer, name: str, data: dict[str, Any]) -> str:
+    """A stored answer as staff read it: dates in words, phone numbers spaced, labels for codes."""
+    value = data.get(name)
+    if value in (None, ""):
+        return "—"
+    if name == steps.BIRTH_DATE:
+        try:
+            return french_date(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            return clean(str(value), 40)
+    if name == steps.PHONE:
+        return clean(format_phone_for_humans(str(value)), 40)
+    if name == steps.COMPANY:
+        if value == steps.COMPANY_FOUND and data.get(steps.COMPANY_NAME):
+            return clean(str(data[steps.COMPANY_NAME]), 120)
+        return render.text("form.valeur_recherche")  # as the prospect's summary says it
+    if name in steps.CHOICES:
+        return render.text(steps.label_key(name, str(value)))
+    return clean(str(value), 120)
+
+
+class LeadDesk:
+    """Lead notifications and status buttons."""
+
+    PREFIX = PREFIX + "l:"  # + status + ":" + reference
+
+    def __init__(self, desk: StaffDesk) -> None:
+        self.desk = desk
+        self.store = LeadStore(desk.assistant.db)
+
+    # --- announcing ----------------------------------------------------------------------
+
+    def on_confirmed(self, turn: Turn, row: dict[str, Any]) -> None:
+        """The form's hook: log the lead and queue its notification (same transaction)."""
+        if not self.desk.enabled:
+            return
+        updated = self.store.known(row["ref"])
+        self.store.record(row["ref"], row["user_id"], UPDATED if updated else CREATED, row["status"],
+                          self.desk.now())
+        self.desk.queue_staff(KIND_LEAD, self.notification(row), ref=row["ref"])
+
+    def notification(self, lead: dict[str, Any]) -> Reply:
+        """The lead as the staff group shows it, with the status buttons."""
+        return Reply(self.text(lead), self.buttons(lead["ref"], lead["status"]))
+
+    def text(self, lead: dict[str, Any]) -> str:
+        """Details, source, reference, date and status (all prospect text as plain text)."""
+        render = self.desk.render()
+        updated = any(e["event"] == UPDATED for e in self.store.history(lead["ref"]))
+        key = "staff.lead_mise_a_jour" if updated else "staff.lead_nouveau"
+        lines = [render.text(key, ref=lead["ref"])]
+        for name in steps.SUMMARY_FIELDS:
+            lines.append(render.text("staff.ligne", champ=render.text(f"form.champ_{name}"),
+                                     valeur=field_value(render, name, lead)))
+        lines.append(self._source(render, lead))
+        lines.append(render.text("staff.lead_recue", date=self.desk.moment(lead.get("created_at"))))
+        lines.append(self._status_line(render, lead))
+        return "\n".join(lines)
+
+    def buttons(self, ref: str, status: str) -> list[list[Button]]:
+        """The status buttons, without the current status."""
+        render = self.desk.render()
+        row = [Button(render.text(f"staff.bouton_{s}"), f"{self.PREFIX}{s}:{ref}")
+               for s in BUTTON_STATUSES if s != status]
+        return [row]
+
+    def _source(self, render: Renderer, lead: dict[str, Any]) -> str:
+        if lead.get("source"):
+            return render.text("staff.lead_source", source=clean(lead["source"], 64))
+        return render.text("staff.lead_sans_source")
+
+    def _status_line(self, render: Renderer, lead: dict[str, Any]) -> str:
+        status = self.status_label(lead["status"])
+        change = self.store.last_change(lead["ref"])
+        if change is None:
+            return render.text("staff.lead_statut", statut=status)
+        qui = render.text("staff.qui", prenom=clean(change["staff_name"], 40) or "?", id=change["staff_id"])
+        return render.text("staff.lead_statut_par", statut=status, qui=qui, date=self.desk.moment(change["at"]))
+
+    def status_label(self, status: str) -> str:
+        """The label of a status code (the code itself for a status this version does not know)."""
+        return self.desk.text(f"staff.statut_{status}") if status in LEAD_STATUSES else status
+
+    # --- status buttons ------------------------------------------------------------------
+
+    def on_button(self, inp: StaffInput) -> StaffResult:
+        """A status button: store the change, queue the edit of the pressed message, say so."""
+        status, _, ref = inp.callback_data[len(self.PREFIX):].partition(":")
+        if status not in BUTTON_STATUSES:
+            return StaffResult(notice=self.desk.text("staff.bouton_indisponible"))
+        lead = self.store.get(ref)
+        if lead is None:
+            return StaffResult(notice=self.desk.text("staff.lead_introuvable", ref=ref))
+        if lead["status"] == status:
+            return StaffResult(notice=self.desk.text("staff.lead_deja", statut=self.status_label(status)))
+        db = self.desk.assistant.db
+        with db.atomic():
+            self.store.set_status(lead["ref"], status, self.desk.now(), inp.user_id, clean(inp.first_name, 40))
+            lead = self.store.get(lead["ref"]) or lead
+            source = staff_row_of_message(db, inp.message_id) if inp.message_id is not None else None
+            if source is not None and source["kind"] in LEAD_KINDS:
+                self.desk.queue_staff(KIND_LEAD_EDIT, self.notification(lead), ref=lead["ref"],
+                                      edit_of=source["target"])
+        return StaffResult(notice=self.desk.text("staff.lead_statut_change", ref=lead["ref"],
+                                                 statut=self.status_label(status)))
+
+    # --- commands --------------------------------------------------------------------------
+
+    def list_text(self, limit: int = 15) -> str:
+        """``/leads``: the latest leads, one line each."""
+        leads = self.store.latest(limit)
+        if not leads:
+            return self.desk.text("staff.leads_aucun")
+        render = self.desk.render()
+        lines = [render.text("staff.leads_titre", n=len(leads))]
+        for lead in leads:
+            lines.append(render.text(
+                "staff.leads_ligne", ref=lead["ref"], prenom=clean(lead.get("first_name"), 40) or "—",
+                nom=clean(lead.get("last_name"), 40) or "—", statut=self.status_label(lead["status"]),
+                date=self.desk.moment(lead.get("created_at")),
+                source=clean(lead.get("source"), 64) or render.text("staff.source_directe")))
+        lines.append(render.text("staff.leads_fin"))
+        return "\n".join(lines)
+
+    def detail_text(self, ref: str) -> str:
+        """``/lead REF``: one lead in full, with its history."""
+        lead = self.store.get(_normal_ref(ref))
+        if lead is None:
+            return self.desk.text("staff.lead_introuvable", ref=clean(ref, 20))
+        render = self.desk.render()
+        lines = [self.text(lead), "", render.text("staff.historique")]
+        for event in self.store.history(lead["ref"]):
+            if event["event"] == CREATED or event["event"] == UPDATED:
+                what = render.text(f"staff.evenement_{event['event']}")
+            else:
+                qui = render.text("staff.qui", prenom=clean(event["staff_name"], 40) or "?", id=event["staff_id"])
+                what = render.text("staff.evenement_statut", statut=self.status_label(event["status"]), qui=qui)
+            lines.append(render.text("staff.ligne", champ=self.desk.moment(event["at"]), valeur=what))
+        return "\n".join(lines)
+
+
+def _normal_ref(ref: str) -> str:
+    """``mco-7k3q9p`` or ``7K3Q9P`` -> ``MCO-7K3Q9P``."""
+    ref = ref.strip().upper()
+    return ref if ref.startswith(REFERENCE_PREFIX) else REFERENCE_PREFIX + ref

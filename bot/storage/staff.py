@@ -1,0 +1,293 @@
+"""What the staff side keeps: the history of each lead's status, and live conversations.
+
+Why two tables of its own:
+
+* ``lead_events`` — a lead's current status lives in ``registrations.status`` (the
+  form's table); every change is also written here with who made it (staff first
+  name and Telegram id, nothing more) and when, so ``/lead REF`` can tell the story
+  and ``/stats`` can count. The creation of a lead is an event too: it links the
+  reference to the prospect, which is how ``/supprimer`` finds the staff messages
+  to blank even after the registration row is gone.
+* ``handoffs`` — one row per "I want to talk to a person": when it was opened and
+  closed, by whom it was closed, the outbox row of the request message (the root
+  staff reply to) and the forum topic it lives in, if the staff group is a forum.
+  The prospect's first name is kept only to label the staff's messages.
+
+Timestamps are Paris ISO strings with their offset, like the rest of the base;
+queries compare them with SQLite's ``julianday()``, which honours the offset.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import sqlite_utils
+
+from bot.conversation.messages import Reply
+from bot.storage.outbox import PENDING, PROSPECT, STAFF, Outbox
+
+#: The statuses of a lead, in the order of its life; ``nouveau`` is the form's default.
+NEW, TAKEN, CONTACTED, CLOSED = "nouveau", "en_charge", "contacte", "clos"
+LEAD_STATUSES: tuple[str, ...] = (NEW, TAKEN, CONTACTED, CLOSED)
+
+#: Events of ``lead_events``: a confirmation, an update of the form, a status change.
+CREATED, UPDATED, STATUS = "cree", "mis_a_jour", "statut"
+
+OPEN, ENDED = "open", "closed"
+BY_STAFF, BY_PROSPECT = "staff", "prospect"
+
+# Kinds of outbox rows written by the staff features (``ref`` says what they are about).
+KIND_LEAD = "lead"  # ref = registration reference
+KIND_LEAD_EDIT = "lead_edit"  # ref = registration reference, edit_of = the lead row
+KIND_REQUEST = "handoff"  # ref = handoff id: the request message, root of the conversation
+KIND_FROM_PROSPECT = "relay_in"  # ref = handoff id: a prospect's message relayed to staff
+KIND_NOTE = "handoff_note"  # ref = handoff id: the bot's notes in the conversation
+KIND_REQUEST_EDIT = "handoff_edit"  # ref = handoff id, edit_of = the request row
+KIND_TO_PROSPECT = "relay_out"  # ref = handoff id: a staff answer relayed to the prospect
+KIND_END = "handoff_end"  # ref = handoff id: "the team has finished, I'm back"
+LEAD_KINDS = (KIND_LEAD, KIND_LEAD_EDIT)
+HANDOFF_STAFF_KINDS = (KIND_REQUEST, KIND_FROM_PROSPECT, KIND_NOTE, KIND_REQUEST_EDIT)
+HANDOFF_PROSPECT_KINDS = (KIND_TO_PROSPECT, KIND_END)
+
+
+def stamp(at: dt.datetime) -> str:
+    """The stored form of a moment (Paris time with its offset)."""
+    return at.isoformat(timespec="seconds")
+
+
+def create_staff_tables(db: sqlite_utils.Database) -> None:
+    """The migration that creates ``lead_events`` and ``handoffs`` (see ``bot/storage/db.py``)."""
+    db["lead_events"].create(
+        {"id": int, "ref": str, "user_id": int, "at": str, "event": str, "status": str,
+         "staff_id": int, "staff_name": str},
+        pk="id", not_null={"ref", "at", "event"},
+    )
+    db["lead_events"].create_index(["ref"])
+    db["lead_events"].create_index(["user_id"])
+    db["handoffs"].create(
+        {"id": int, "user_id": int, "first_name": str, "opened_at": str, "closed_at": str,
+         "status": str, "closed_by": str, "thread_id": int, "root_outbox_id": int},
+        pk="id", not_null={"user_id", "opened_at", "status"},
+    )
+    db["handoffs"].create_index(["user_id", "status"])
+    db["handoffs"].create_index(["thread_id"])
+    db["handoffs"].create_index(["opened_at"])
+
+
+def _rows(cursor: Any) -> list[dict[str, Any]]:
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+class LeadStore:
+    """Leads: the ``registrations`` rows, their status and its history."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def record(self, ref: str, user_id: int | None, event: str, status: str, at: dt.datetime,
+               staff_id: int | None = None, staff_name: str | None = None) -> None:
+        """Write one event of a lead's life."""
+        self.db["lead_events"].insert({"ref": ref, "user_id": user_id, "at": stamp(at), "event": event,
+                                       "status": status, "staff_id": staff_id, "staff_name": staff_name})
+
+    def known(self, ref: str) -> bool:
+        """Whether staff were already told about this reference (a confirmation then is an update)."""
+        return self.db.execute("SELECT 1 FROM lead_events WHERE ref = ? LIMIT 1", [ref]).fetchone() is not None
+
+    def set_status(self, ref: str, status: str, at: dt.datetime, staff_id: int, staff_name: str) -> bool:
+        """Change a lead's status and log who did it; False when no such lead exists."""
+        lead = self.get(ref)
+        if lead is None:
+            return False
+        with self.db.atomic():
+            self.db.execute("UPDATE registrations SET status = ? WHERE ref = ?", [status, ref])
+            self.record(ref, lead["user_id"], STATUS, status, at, staff_id, staff_name)
+        return True
+
+    def get(self, ref: str) -> dict[str, Any] | None:
+        """One lead (a registration row), by reference, case-insensitively."""
+        rows = _rows(self.db.execute("SELECT * FROM registrations WHERE upper(ref) = upper(?)", [ref]))
+        return rows[0] if rows else None
+
+    def latest(self, limit: int = 15) -> list[dict[str, Any]]:
+        """The most recent leads, newest first."""
+        return _rows(self.db.execute(
+            "SELECT * FROM registrations ORDER BY julianday(created_at) DESC, id DESC LIMIT ?", [limit]))
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every lead, oldest first (the export)."""
+        return _rows(self.db.execute("SELECT * FROM registrations ORDER BY julianday(created_at), id"))
+
+    def history(self, ref: str) -> list[dict[str, Any]]:
+        """The events of one lead, oldest first."""
+        return _rows(self.db.execute("SELECT * FROM lead_events WHERE ref = ? ORDER BY id", [ref]))
+
+    def last_change(self, ref: str) -> dict[str, Any] | None:
+        """The latest status change made by a staff member, if any."""
+        rows = _rows(self.db.execute(
+            "SELECT * FROM lead_events WHERE ref = ? AND event = ? ORDER BY id DESC LIMIT 1", [ref, STATUS]))
+        return rows[0] if rows else None
+
+    def since(self, cutoff: dt.datetime) -> list[dict[str, Any]]:
+        """Leads created since ``cutoff`` (status and source, for the statistics)."""
+        return _rows(self.db.execute(
+            "SELECT ref, status, source FROM registrations WHERE julianday(created_at) >= julianday(?)",
+            [stamp(cutoff)]))
+
+
+class HandoffStore:
+    """Live conversations between a prospect and the staff."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def open(self, user_id: int, first_name: str, at: dt.datetime) -> int:
+        """Start a conversation; it reuses the forum topic of the prospect's previous one."""
+        return self.db["handoffs"].insert({
+            "user_id": user_id, "first_name": first_name, "opened_at": stamp(at), "status": OPEN,
+            "thread_id": self.topic_of_user(user_id),
+        }).last_pk
+
+    def get(self, handoff_id: int) -> dict[str, Any] | None:
+        """One conversation by id."""
+        rows = _rows(self.db.execute("SELECT * FROM handoffs WHERE id = ?", [handoff_id]))
+        return rows[0] if rows else None
+
+    def open_of(self, user_id: int) -> dict[str, Any] | None:
+        """The prospect's open conversation, if any."""
+        rows = _rows(self.db.execute(
+            "SELECT * FROM handoffs WHERE user_id = ? AND status = ? ORDER BY id DESC LIMIT 1", [user_id, OPEN]))
+        return rows[0] if rows else None
+
+    def by_thread(self, thread_id: int) -> dict[str, Any] | None:
+        """The latest conversation held in a forum topic."""
+        rows = _rows(self.db.execute(
+            "SELECT * FROM handoffs WHERE thread_id = ? ORDER BY id DESC LIMIT 1", [thread_id]))
+        return rows[0] if rows else None
+
+    def topic_of_user(self, user_id: int) -> int | None:
+        """The forum topic of the prospect's latest conversation that has one."""
+        row = self.db.execute(
+            "SELECT thread_id FROM handoffs WHERE user_id = ? AND thread_id > 0 ORDER BY id DESC LIMIT 1",
+            [user_id]).fetchone()
+        return row[0] if row else None
+
+    def set_root(self, handoff_id: int, outbox_id: int) -> None:
+        """Remember the outbox row of the request message."""
+        self.db.execute("UPDATE handoffs SET root_outbox_id = ? WHERE id = ?", [outbox_id, handoff_id])
+
+    def set_thread(self, handoff_id: int, thread_id: int | None) -> None:
+        """Remember the forum topic of a conversation (0: none can be created; None: forget it)."""
+        self.db.execute("UPDATE handoffs SET thread_id = ? WHERE id = ?", [thread_id, handoff_id])
+
+    def forget_thread(self, thread_id: int) -> None:
+        """A topic is gone: every conversation that used it will get a new one."""
+        self.db.execute("UPDATE handoffs SET thread_id = NULL WHERE thread_id = ?", [thread_id])
+
+    def close(self, handoff_id: int, at: dt.datetime, by: str) -> None:
+        """End a conversation (``by``: staff or prospect)."""
+        self.db.execute("UPDATE handoffs SET status = ?, closed_at = ?, closed_by = ? WHERE id = ?",
+                        [ENDED, stamp(at), by, handoff_id])
+
+    def reopen(self, handoff_id: int) -> None:
+        """A staff member wrote again in an ended conversation."""
+        self.db.execute("UPDATE handoffs SET status = ?, closed_at = NULL, closed_by = NULL WHERE id = ?",
+                        [OPEN, handoff_id])
+
+    def opened_since(self, cutoff: dt.datetime) -> int:
+        """How many conversations were opened since ``cutoff``."""
+        return self.db.execute("SELECT COUNT(*) FROM handoffs WHERE julianday(opened_at) >= julianday(?)",
+                               [stamp(cutoff)]).fetchone()[0]
+
+    def of_user(self, user_id: int) -> list[dict[str, Any]]:
+        """Every conversation of a prospect."""
+        return _rows(self.db.execute("SELECT * FROM handoffs WHERE user_id = ? ORDER BY id", [user_id]))
+
+
+# --- erasure and retention -----------------------------------------------------------
+
+
+def _staff_rows(db: sqlite_utils.Database, kinds: tuple[str, ...],
+                refs: list[str]) -> list[tuple[int, str, int | None, str]]:
+    """(id, status, sent message id, ref) of the staff outbox rows of these kinds about these refs."""
+    if not refs:
+        return []
+    marks = ",".join("?" * len(refs))
+    kind_marks = ",".join("?" * len(kinds))
+    return db.execute(
+        f"SELECT id, status, sent_message_id, ref FROM outbox WHERE audience = ? AND kind IN ({kind_marks}) "
+        f"AND ref IN ({marks}) ORDER BY id", [STAFF, *kinds, *refs]).fetchall()
+
+
+def blank_staff_messages(db: sqlite_utils.Database, kinds: tuple[str, ...], refs: list[str], text: str,
+                         now: dt.datetime) -> int:
+    """Drop the pending staff rows about ``refs`` and queue an edit blanking each one already sent.
+
+    The message stays in the staff group (the bot cannot delete old messages), but
+    shows ``text`` instead of the prospect's data. Returns how many rows changed.
+    """
+    outbox, changed = Outbox(db), 0
+    rows = [(row_id, status, ref) for row_id, status, message_id, ref in _staff_rows(db, kinds, refs)
+            if status == PENDING or message_id is not None]
+    edit_kind = KIND_LEAD_EDIT if kinds == LEAD_KINDS else KIND_REQUEST_EDIT
+    blanked: set[int] = set()
+    for row_id, status, ref in rows:
+        if status == PENDING:
+            changed += db.execute("DELETE FROM outbox WHERE id = ?", [row_id]).rowcount
+            continue
+        target = _edit_target(db, row_id)
+        if target in blanked:
+            continue
+        blanked.add(target)
+        outbox.put(STAFF, edit_kind, Reply(text), now, ref=ref, edit_of=target)
+        changed += 1
+    return changed
+
+
+def _edit_target(db: sqlite_utils.Database, row_id: int) -> int:
+    """The row that first produced the message a row shows (an edit's ``edit_of``, or itself)."""
+    payload = db.execute("SELECT payload FROM outbox WHERE id = ?", [row_id]).fetchone()[0]
+    return json.loads(payload).get("edit_of") or row_id
+
+
+def erase_staff_data(db: sqlite_utils.Database, user_id: int, now: dt.datetime, lead_text: str,
+                     handoff_text: str) -> int:
+    """Everything the staff side keeps about one prospect: conversations, relays, lead history.
+
+    Pending relays to the prospect are dropped; the staff messages that show their
+    data (lead notifications, requests, relayed messages) are blanked.
+    """
+    refs = [r[0] for r in db.execute("SELECT DISTINCT ref FROM lead_events WHERE user_id = ?", [user_id])]
+    handoff_ids = [str(r[0]) for r in db.execute("SELECT id FROM handoffs WHERE user_id = ?", [user_id])]
+    changed = blank_staff_messages(db, LEAD_KINDS, refs, lead_text, now)
+    changed += blank_staff_messages(db, HANDOFF_STAFF_KINDS, handoff_ids, handoff_text, now)
+    changed += db.execute("DELETE FROM outbox WHERE audience = ? AND chat_id = ? AND status = ?",
+                          [PROSPECT, user_id, PENDING]).rowcount
+    changed += db.execute("DELETE FROM lead_events WHERE user_id = ?", [user_id]).rowcount
+    changed += db.execute("DELETE FROM handoffs WHERE user_id = ?", [user_id]).rowcount
+    return changed
+
+
+def purge_staff_data(db: sqlite_utils.Database, cutoff: dt.datetime) -> dict[str, int]:
+    """Retention: conversations ended before ``cutoff``, and the history of leads that no longer exist."""
+    handoffs = db.execute(
+        "DELETE FROM handoffs WHERE status = ? AND julianday(closed_at) < julianday(?)",
+        [ENDED, stamp(cutoff)]).rowcount
+    events = db.execute("DELETE FROM lead_events WHERE ref NOT IN (SELECT ref FROM registrations)").rowcount
+    return {"handoffs": handoffs, "lead_events": events}
+
+
+def staff_row_of_message(db: sqlite_utils.Database, message_id: int) -> dict[str, Any] | None:
+    """The staff outbox row behind a message of the staff group: its kind, ref, and the row to edit.
+
+    ``target`` is the row whose message it is (an edit row points to the row it edited).
+    """
+    row = db.execute(
+        "SELECT id, kind, ref, payload FROM outbox WHERE audience = ? AND sent_message_id = ? "
+        "ORDER BY id DESC LIMIT 1", [STAFF, message_id]).fetchone()
+    if row is None:
+        return None
+    row_id, kind, ref, payload = row
+    return {"id": row_id, "kind": kind, "ref": ref, "target": json.loads(payload).get("edit_of") or row_id}
