@@ -6,9 +6,11 @@ starts long polling.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
+import signal
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
@@ -27,10 +29,13 @@ from bot.config import Settings
 from bot.conversation.engine import Assistant
 from bot.conversation.flood import FloodControl
 from bot.storage.registrations import months_before, purge_expired
+from bot.matching.lexicon import french_words
+from bot.storage.inbox import Inbox
 from bot.storage.staff import purge_staff_data
 from bot.storage.updates import purge_handled
 from handlers import guards, prospect, staff
 from handlers.delivery import Deliverer
+from handlers.polling import DurablePoller
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,7 @@ async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     deleted = purge_expired(assistant.db, assistant.clock.now(), months)
     deleted.update(purge_staff_data(assistant.db, months_before(assistant.clock.now(), months)))
     deleted["handled_updates"] = purge_handled(assistant.db, assistant.clock.now())
+    deleted["inbox"] = Inbox(assistant.db).purge(assistant.clock.now())
     log.info("retention purge: %s", deleted)
 
 
@@ -87,8 +93,7 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
         .base_url(settings.telegram_base_url)
         .rate_limiter(AIORateLimiter(max_retries=5))
         .concurrent_updates(True)
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
+        .updater(None)  # see serve(): updates are acknowledged only once stored
         .build()
     )
     deliverer = Deliverer(application.bot, assistant.outbox, assistant.clock, settings.staff_chat_id,
@@ -114,8 +119,32 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
 
 
 def run_telegram(settings: Settings) -> None:
-    """Run the bot with long polling until interrupted."""
+    """Run the bot with long polling until SIGTERM or Ctrl-C."""
     from bot.cli import make_assistant
 
-    application = build_application(settings, make_assistant(settings))
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    assistant = make_assistant(settings)
+    asyncio.run(serve(build_application(settings, assistant), assistant))
+
+
+async def serve(application: Application, assistant: Assistant) -> None:
+    """Start the application, poll durably (``handlers/polling.py``), stop cleanly on a signal.
+
+    python-telegram-bot's ``run_polling`` would acknowledge updates before they are
+    handled; this does what it does otherwise: initialize, ``post_init``, start,
+    and the reverse on the way out.
+    """
+    french_words()  # load the dictionary now: loading it mid-traffic would block the loop ~1 s
+    poller = DurablePoller(application, Inbox(assistant.db), assistant.clock)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, poller.stop)
+    await application.initialize()
+    try:
+        await post_init(application)
+        await application.start()
+        await poller.run()
+    finally:
+        if application.running:
+            await application.stop()
+        await post_shutdown(application)
+        await application.shutdown()

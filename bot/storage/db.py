@@ -76,8 +76,15 @@ def _v5_handled_updates(db: sqlite_utils.Database) -> None:
     db["handled_updates"].create_index(["user_id"])
 
 
+def _v6_inbox(db: sqlite_utils.Database) -> None:
+    """Updates received and not yet handled (see ``bot/storage/inbox.py``)."""
+    from bot.storage.inbox import create_inbox_tables
+
+    create_inbox_tables(db)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
-                               _v4_staff, _v5_handled_updates]
+                               _v4_staff, _v5_handled_updates, _v6_inbox]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

@@ -1,0 +1,88 @@
+"""End to end: the bot killed with SIGKILL again and again while prospects pre-register.
+
+A killer thread sends SIGKILL to the bot process at random moments and starts it
+again at once, while prospects go through the whole form. At the end every
+prospect has exactly one pre-registration and the staff group got exactly one
+notification per lead: nothing lost, nothing doubled.
+"""
+from __future__ import annotations
+
+import random
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from e2e_support import bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+
+STAFF_CHAT = -100777
+STAFF_MEMBER = 9001
+PROSPECTS = range(8801, 8811)
+
+
+def steps(n: int) -> list[tuple[str, str, str]]:
+    """(kind, what to send, what the bot answers) for one whole pre-registration."""
+    return [
+        ("command", "/inscription", "RGPD"),
+        ("button", "✅ J'accepte", "nom de famille"),
+        ("text", "Martin", "prénom"),
+        ("text", f"Léa-{chr(65 + n % 26)}", "date de naissance"),
+        ("text", "12/03/2006", "adresse e-mail"),
+        ("text", f"lea{n}@example.com", "numéro de téléphone"),
+        ("text", "06 12 34 56 78", "diplôme le plus élevé"),
+        ("button", "Bac pro", "situation"),
+        ("button", "Lycéen·ne", "entreprise d'accueil"),
+        ("button", "🔎 Je cherche encore", "connu l'école"),
+        ("button", "Parcoursup", "Récapitulatif"),
+        ("button", "✅ Confirmer et envoyer", r"MCO-[A-Z0-9]{6}"),
+    ]
+
+
+def send(double, user: int, kind: str, payload: str) -> None:
+    if kind == "command":
+        double.push_command(user, payload, first_name="Léa", last_name="Martin")
+    elif kind == "button":
+        double.click_button(user, payload)
+    else:
+        double.push_text(user, payload, first_name="Léa", last_name="Martin")
+
+
+def killer(process, stop: threading.Event, kills: list[float], rng: random.Random) -> None:
+    """Kill the bot a random while after it is up again, so it dies at every stage of its work."""
+    while not stop.wait(rng.uniform(0.05, 0.8)):
+        kills.append(time.monotonic())
+        process.restart(crash=True, wait=True, timeout=30)
+
+
+def test_sigkill_at_any_moment_loses_and_duplicates_nothing(botapi_double, bot_process_factory,
+                                                            tmp_path: Path) -> None:
+    double = botapi_double
+    double.register_group(STAFF_CHAT, "Admissions", members=[STAFF_MEMBER])
+    process = bot_process_factory(STAFF_CHAT_ID=STAFF_CHAT, STAFF_USER_IDS=STAFF_MEMBER)
+    stop, kills = threading.Event(), []
+    thread = threading.Thread(target=killer, args=(process, stop, kills, random.Random(7)), daemon=True)
+    thread.start()
+    try:
+        for user in PROSPECTS:
+            for kind, payload, expect in steps(user):
+                mark = double.mark()
+                send(double, user, kind, payload)
+                double.wait_for_text(user, expect, since=mark, timeout=60)
+    finally:
+        stop.set()
+        thread.join()
+    assert len(kills) >= 3, "the bot was really killed during the run"
+    process.wait_ready()
+
+    db = sqlite3.connect(tmp_path / "bot.db")
+    refs = dict(db.execute("SELECT user_id, ref FROM registrations").fetchall())
+    assert sorted(refs) == list(PROSPECTS)
+    for user in PROSPECTS:
+        double.wait_for_text(STAFF_CHAT, re.escape(refs[user]), timeout=30)
+    time.sleep(1.0)  # let any duplicate that would come arrive
+    staff_texts = [m["text"] for m in double.messages_to(STAFF_CHAT)]
+    outbox = db.execute("SELECT id, ref, status, attempts, sent_message_id FROM outbox").fetchall()
+    for ref in refs.values():
+        count = sum(ref in t for t in staff_texts)
+        assert count == 1, f"lead {ref} notified {count} times; kills at {kills}; outbox {outbox}"
