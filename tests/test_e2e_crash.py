@@ -85,4 +85,5 @@ def test_sigkill_at_any_moment_loses_and_duplicates_nothing(botapi_double, bot_p
     outbox = db.execute("SELECT id, ref, status, attempts, sent_message_id FROM outbox").fetchall()
     for ref in refs.values():
         count = sum(ref in t for t in staff_texts)
-        assert count == 1, f"lead {ref} notified {count} times; kills at {kills}; outbox {outbox}"
+        sends = [round(c.done_at or 0, 3) for c in double.calls("sendMessage") if c.chat_id == STAFF_CHAT]
+        assert count == 1, f"lead {ref} notified {count} times; kills at {kills}; sends {sends}; outbox {outbox}"

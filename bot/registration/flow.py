@@ -30,6 +30,7 @@ from bot.conversation import faq as faq_module
 from bot.conversation.messages import Button, Kind, Reply
 from bot.knowledge.render import french_date
 from bot.registration import steps
+from bot.registration.display import shown_value
 from bot.registration.validators import (
     Invalid,
     Valid,
@@ -486,23 +487,7 @@ class RegistrationFlow:
 
     def _shown(self, turn: Turn, field: str, data: dict[str, Any]) -> str:
         """A stored value as the prospect reads it (dates in words, labels for codes)."""
-        value = data.get(field)
-        if value in (None, ""):
-            return "—"
-        if field == steps.BIRTH_DATE:
-            try:
-                return french_date(dt.date.fromisoformat(str(value)))
-            except ValueError:
-                return str(value)
-        if field == steps.PHONE:
-            return format_phone_for_humans(str(value))
-        if field == steps.COMPANY:
-            if value == steps.COMPANY_FOUND and data.get(steps.COMPANY_NAME):
-                return str(data[steps.COMPANY_NAME])
-            return self._t(turn, "form.valeur_recherche")
-        if field in steps.CHOICES:
-            return self._t(turn, steps.label_key(field, str(value)))
-        return str(value)
+        return shown_value(turn.faq.render, field, data)
 
     def _data_text(self, turn: Turn) -> str:
         """The ``/mesdonnees`` text."""

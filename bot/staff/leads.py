@@ -12,13 +12,12 @@ loses a status change and the message always ends up showing it.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from bot.conversation.messages import Button, Reply
-from bot.knowledge.render import Renderer, french_date
+from bot.knowledge.render import Renderer
 from bot.registration import steps
-from bot.registration.validators import format_phone_for_humans
+from bot.registration.display import shown_value
 from bot.staff.desk import PREFIX, StaffInput, StaffResult, clean
 from bot.storage.registrations import REFERENCE_PREFIX
 from bot.storage.staff import (
@@ -44,24 +43,8 @@ BUTTON_STATUSES = (TAKEN, CONTACTED, CLOSED)
 
 
 def field_value(render: Renderer, name: str, data: dict[str, Any]) -> str:
-    """A stored answer as staff read it: dates in words, phone numbers spaced, labels for codes."""
-    value = data.get(name)
-    if value in (None, ""):
-        return "—"
-    if name == steps.BIRTH_DATE:
-        try:
-            return french_date(dt.date.fromisoformat(str(value)))
-        except ValueError:
-            return clean(str(value), 40)
-    if name == steps.PHONE:
-        return clean(format_phone_for_humans(str(value)), 40)
-    if name == steps.COMPANY:
-        if value == steps.COMPANY_FOUND and data.get(steps.COMPANY_NAME):
-            return clean(str(data[steps.COMPANY_NAME]), 120)
-        return render.text("form.valeur_recherche")  # as the prospect's summary says it
-    if name in steps.CHOICES:
-        return render.text(steps.label_key(name, str(value)))
-    return clean(str(value), 120)
+    """A stored answer as staff read it (the prospect's own wording, made safe and cut)."""
+    return clean(shown_value(render, name, data), 120)
 
 
 class LeadDesk:
