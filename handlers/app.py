@@ -18,6 +18,7 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
+    ExtBot,
     ContextTypes,
     MessageHandler,
     TypeHandler,
@@ -60,6 +61,7 @@ async def post_init(application: Application) -> None:
     commands = [BotCommand(name, description) for name, description in PROSPECT_COMMANDS]
     await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
     await staff.set_staff_commands(application)  # the staff group's own list (never fatal)
+    await application.bot_data["deliverer"].bot.initialize()
     application.bot_data["deliverer"].start()
     application.job_queue.run_daily(purge_job, time=PURGE_TIME, name="retention-purge")
 
@@ -78,11 +80,25 @@ async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def post_shutdown(application: Application) -> None:
     """Stop the delivery loop; what was not delivered waits in SQLite for the next start."""
     await application.bot_data["deliverer"].stop()
+    await application.bot_data["deliverer"].bot.shutdown()
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error without any personal data and keep the bot running."""
     log.error("error while handling an update: %s", type(context.error).__name__, exc_info=context.error)
+
+
+def delivery_bot(settings: Settings) -> ExtBot:
+    """A second client for the outbox, with its own rate limiter.
+
+    python-telegram-bot's AIORateLimiter pauses *every* request of its bot while it
+    waits out a 429. A 429 on the staff group must not stall prospects' answers, so
+    the outbox (staff notifications, relays) has its own client: it keeps the
+    per-group limit, sends little, and lets the outbox retry a 429 later
+    (``max_retries=0``) instead of sleeping on it.
+    """
+    limiter = AIORateLimiter(overall_max_rate=5, overall_time_period=1, max_retries=0)
+    return ExtBot(settings.telegram_token, base_url=settings.telegram_base_url, rate_limiter=limiter)
 
 
 def build_application(settings: Settings, assistant: Assistant) -> Application:
@@ -96,7 +112,7 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
         .updater(None)  # see serve(): updates are acknowledged only once stored
         .build()
     )
-    deliverer = Deliverer(application.bot, assistant.outbox, assistant.clock, settings.staff_chat_id,
+    deliverer = Deliverer(delivery_bot(settings), assistant.outbox, assistant.clock, settings.staff_chat_id,
                           **staff.delivery_hooks(application.bot, assistant))
     assistant.wake_delivery = deliverer.kick
     application.bot_data["assistant"] = assistant

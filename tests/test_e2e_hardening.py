@@ -85,3 +85,18 @@ def test_a_prospect_who_blocked_the_bot_does_not_stop_it(botapi_double, bot_proc
     botapi_double.wait_consumed()
     assert bot_process.is_running()
     assert botapi_double.messages_to(7200) == []
+
+
+def test_a_429_on_the_staff_group_does_not_stall_prospects(botapi_double, bot_process_factory) -> None:
+    """Telegram makes the staff group wait 30 s: prospects are still answered in the meantime."""
+    staff_chat = -100555
+    botapi_double.register_group(staff_chat, "Admissions", members=[9100])
+    bot_process_factory(STAFF_CHAT_ID=staff_chat, STAFF_USER_IDS=9100)
+    fault = botapi_double.inject("sendMessage", chat_id=staff_chat, status=429, retry_after=30, times=None)
+    botapi_double.push_command(7301, "/conseiller")  # a request for staff: it meets the 429
+    botapi_double.wait_for(lambda c: c.chat_id == staff_chat and c.status == 429, method="sendMessage")
+    for user in (7302, 7303, 7304):
+        botapi_double.push_text(user, "c quand la rentree")
+        botapi_double.wait_for_text(user, "27 août")  # well before the staff group's 30 s are over
+    assert not botapi_double.messages_to(staff_chat), "the staff message is still waiting"
+    fault.cancel()
