@@ -24,7 +24,7 @@ from bot.storage.inbox import Inbox
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10
-MAX_CONCURRENT = 256
+MAX_CONCURRENT = 16
 
 
 class DurablePoller:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from dataclasses import replace
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
@@ -32,6 +32,11 @@ def person_of(update: Update) -> Person:
     user = update.effective_user
     return Person(user_id=user.id, first_name=user.first_name or "", last_name=user.last_name or "")
 
+
+#: The "typing" action is shown only while fewer replies than this wait to be sent: under a
+#: burst, Telegram's 30 requests per second are better spent on answers than on dots.
+TYPING_WHEN_QUIET = 10
+_pending_sends = 0
 
 #: Waits between attempts at sending a reply when the network or Telegram fails (502, timeout).
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
@@ -55,6 +60,15 @@ async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies
 
 
 async def _send_with_retries(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, keyboard) -> None:
+    global _pending_sends
+    _pending_sends += 1
+    try:
+        await _send_until_sent(context, chat_id, text, keyboard)
+    finally:
+        _pending_sends -= 1
+
+
+async def _send_until_sent(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, keyboard) -> None:
     for delay in (*RETRY_DELAYS, None):
         try:
             await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
@@ -89,18 +103,16 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Free text: show "typing" while the core works, then answer."""
     message: Message = update.effective_message
-    asyncio.create_task(_typing(context, message.chat_id))
-    await asyncio.sleep(0)  # let the typing request leave before the core's synchronous work
+    if _pending_sends < TYPING_WHEN_QUIET:
+        asyncio.create_task(_typing(context, message.chat_id))
+        await asyncio.sleep(0)  # let the typing request leave before the core's synchronous work
     await _answer(update, context, Incoming(person_of(update), Kind.TEXT, message.text or ""))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An inline button: acknowledge it at once (the spinner stops), then answer."""
     query = update.callback_query
-    try:
-        await query.answer()
-    except TelegramError as exc:  # the spinner keeps turning a while; the answer matters more
-        log.warning("answering a button press failed: %s", type(exc).__name__)
+    asyncio.create_task(_acknowledge(query))  # in parallel with the answer, not before it
     await _answer(update, context, Incoming(person_of(update), Kind.BUTTON, query.data or ""))
 
 
@@ -117,6 +129,14 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kind = next((k for k in ("sticker", "photo", "voice", "video", "audio", "document", "location")
                  if getattr(message, k, None)), "other")
     await _answer(update, context, Incoming(person_of(update), Kind.OTHER, kind))
+
+
+async def _acknowledge(query: CallbackQuery) -> None:
+    """Stop the button's spinner; a failure only leaves it turning a little longer."""
+    try:
+        await query.answer()
+    except TelegramError as exc:
+        log.warning("answering a button press failed: %s", type(exc).__name__)
 
 
 async def _typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
