@@ -725,11 +725,11 @@ TARGETS = {
 def print_summary(results: Sequence[PhaseResult]) -> None:
     rows = [summary_rows(r) for r in results]
     width = max(len(k) for k in rows[0]) + 2
-    header = f"{'':{width}}" + "".join(f"{r.label:>26}" for r in results) + "   target"
+    header = f"{'':{width}}" + "".join(f"{r.label:>28}" for r in results) + "   target"
     print(header)
     print("-" * len(header))
     for key in rows[0]:
-        cells = "".join(f"{row[key]:>26}" for row in rows)
+        cells = "".join(f"{row[key]:>28}" for row in rows)
         print(f"{key:{width}}{cells}   {TARGETS.get(key, '')}")
 
 
@@ -769,6 +769,9 @@ def print_verdict(bot: PhaseResult, echo: PhaseResult | None, prospects: int) ->
           f"prospects notified, {leads.duplicates} notified more than once, {leads.unmatched} unmatched "
           f"messages, waited {bot.lead_wait:.0f} s after the last prospect (target: {expected}, each once: "
           f"{verdict})")
+    if leads.matched < expected:
+        print(f"  (Telegram allows about 20 messages a minute in one group: {expected} leads need "
+              f"{expected / 20:.0f} min or more; see --lead-timeout)")
     for name, result in (("bot", bot), ("echo", echo)):
         if result is None:
             continue
