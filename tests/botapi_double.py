@@ -1170,9 +1170,15 @@ class BotApiDouble:
         reply_to = self._reply_target(chat, params)
         if reply_to is not None and thread_id is None and reply_to.get("is_topic_message"):
             thread_id = reply_to.get("message_thread_id")
+        return self._store_new(self.bot_user, chat, content, thread_id, reply_to)
+
+    def _store_new(self, sender: dict[str, Any], chat: dict[str, Any], content: dict[str, Any],
+                   thread_id: int | None, reply_to: dict[str, Any] | None) -> dict[str, Any]:
+        """Build, store and return a message from ``sender`` (the bot or a user), as Telegram
+        shapes it: topic messages in forums point at their topic's root (lock held by caller)."""
         message: dict[str, Any] = {
             "message_id": self._alloc_message_id(chat["id"]),
-            "from": self.bot_user,
+            "from": sender,
             "chat": chat,
             "date": int(time.time()),
         }
@@ -1630,22 +1636,7 @@ class BotApiDouble:
         if message_thread_id is not None and chat.get("is_forum"):
             if message_thread_id not in self._topics.get(chat["id"], {}):
                 raise ValueError(f"no topic {message_thread_id} in chat {chat['id']}")
-        message: dict[str, Any] = {
-            "message_id": self._alloc_message_id(chat["id"]),
-            "from": user,
-            "chat": chat,
-            "date": int(time.time()),
-        }
-        if message_thread_id is not None:
-            message["message_thread_id"] = message_thread_id
-            if chat.get("is_forum"):
-                message["is_topic_message"] = True
-                reply_to = reply_to or self._topic_root(chat, message_thread_id)
-        if reply_to is not None:
-            message["reply_to_message"] = _strip_reply(reply_to)
-        message.update(content)
-        self._store(chat["id"], message)
-        return message
+        return self._store_new(user, chat, content, message_thread_id, reply_to)
 
     def push_text(
         self,
