@@ -128,6 +128,14 @@ class Chat:
         else:
             self.press(f"f:v:{step}:{PRESS[step]}")
 
+    def reach(self, step: str) -> None:
+        """Get the form to ``step``, including the company name (asked only once "found" is chosen)."""
+        if step == steps.COMPANY_NAME:
+            self.fill_until(steps.COMPANY)
+            self.press("f:v:company:trouvee")
+        else:
+            self.fill_until(step)
+
     def fill_until(self, target: str) -> None:
         """Start the form and answer soundly until ``target`` is the step asked."""
         self.begin()
@@ -281,11 +289,7 @@ def test_apply_question_gets_the_answer_and_the_button(chat: Chat) -> None:
 )
 def test_bad_answers_are_explained_and_asked_again(chat: Chat, step: str, bad: str, reason: str, good: str,
                                                     stored: str) -> None:
-    if step == steps.COMPANY_NAME:
-        chat.fill_until(steps.COMPANY)
-        chat.press("f:v:company:trouvee")
-    else:
-        chat.fill_until(step)
+    chat.reach(step)
     before = chat.draft()
     chat.text(bad)
     assert chat.said.startswith(chat.t(f"validation.{reason}"))
@@ -399,11 +403,7 @@ def test_names_that_look_like_nothing_are_names(chat: Chat) -> None:
     (steps.COMPANY_NAME, "ESAT des Hortillons"),
 ])
 def test_a_health_mention_is_not_stored(chat: Chat, step: str, text: str) -> None:
-    if step == steps.COMPANY_NAME:
-        chat.fill_until(steps.COMPANY)
-        chat.press("f:v:company:trouvee")
-    else:
-        chat.fill_until(step)
+    chat.reach(step)
     before = chat.draft()
     chat.text(text)
     assert chat.t("form.sante") in chat.said
