@@ -28,10 +28,6 @@ from bot.storage.updates import HandledUpdates
 
 log = logging.getLogger(__name__)
 
-#: What the question log keeps instead of a question that mentions health: no health
-#: detail is ever stored, even in the log of questions (the answer is still given).
-HEALTH_REDACTED = "[question mentionnant la santé : texte non conservé]"
-
 #: The deep-link payload of ``/start``: letters, digits, ``_`` and ``-``, 64 at most (Telegram's rule).
 SOURCE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -165,7 +161,9 @@ class Assistant:
         if len(text) > faq_module.MAX_QUESTION_CHARS:
             turn.say(Reply(turn.faq.render.text("general.message_tronque")))
         turn.replies.extend(answer.replies)
-        kept = HEALTH_REDACTED if mentions_health(text) else text
+        # No health detail is ever stored, even in the question log (staff read it in
+        # /sans_reponse): the question is answered, its text replaced by a marker.
+        kept = turn.faq.render.text("general.question_sante_retiree") if mentions_health(text) else text
         turn.state["last_question"] = kept[:300]
         self.questions.record(turn.user_id, kept, answer.entry, answer.score, answer.outcome,
                               self.clock.now())
