@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from telegram import CallbackQuery, Message, Update
@@ -33,10 +34,43 @@ def person_of(update: Update) -> Person:
     return Person(user_id=user.id, first_name=user.first_name or "", last_name=user.last_name or "")
 
 
-#: The "typing" action is shown only while fewer replies than this wait to be sent: under a
-#: burst, Telegram's 30 requests per second are better spent on answers than on dots.
+#: An answer not sent after this many seconds gets feedback meanwhile: the "typing" action
+#: for a message, the acknowledgement (the spinner stops) for a button. Most answers leave
+#: in a few milliseconds, and Telegram counts chat actions against the bot's 30 requests
+#: per second: sending "typing" before every answer would halve what a burst can get.
+FEEDBACK_AFTER = 0.3
+#: Under a burst (this many replies waiting to be sent) even slow answers get no "typing":
+#: the requests left are better spent on answers than on dots.
 TYPING_WHEN_QUIET = 10
 _pending_sends = 0
+
+
+class FeedbackIfSlow:
+    """``async with FeedbackIfSlow(show):`` runs ``show`` if the block lasts over :data:`FEEDBACK_AFTER`.
+
+    With ``or_on_exit=True``, ``show`` runs when the block ends if it has not run
+    yet (a button press must be acknowledged either way). A timer rather than a
+    task: a quick answer, the usual case, costs nothing more.
+    """
+
+    def __init__(self, show: Callable[[], Awaitable[None]], or_on_exit: bool = False) -> None:
+        self.show = show
+        self.or_on_exit = or_on_exit
+        self._timer: asyncio.TimerHandle | None = None
+        self._shown: asyncio.Task | None = None
+
+    async def __aenter__(self) -> "FeedbackIfSlow":
+        self._timer = asyncio.get_running_loop().call_later(FEEDBACK_AFTER, self._start)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        if self._shown is None and self.or_on_exit:
+            await self.show()
+
+    def _start(self) -> None:
+        self._shown = asyncio.create_task(self.show())
+
 
 #: Waits between attempts at sending a reply when the network or Telegram fails (502, timeout).
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
@@ -101,19 +135,21 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Free text: show "typing" while the core works, then answer."""
+    """Free text: answer, showing "typing" if the answer is slow to leave."""
     message: Message = update.effective_message
-    if _pending_sends < TYPING_WHEN_QUIET:
-        asyncio.create_task(_typing(context, message.chat_id))
-        await asyncio.sleep(0)  # let the typing request leave before the core's synchronous work
-    await _answer(update, context, Incoming(person_of(update), Kind.TEXT, message.text or ""))
+    async with FeedbackIfSlow(lambda: _typing(context, message.chat_id)):
+        await _answer(update, context, Incoming(person_of(update), Kind.TEXT, message.text or ""))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An inline button: acknowledge it at once (the spinner stops), then answer."""
+    """An inline button: answer, and acknowledge the press (its spinner stops).
+
+    The acknowledgement follows the answer, which is not kept waiting behind it, or
+    comes meanwhile if the answer is slow to leave.
+    """
     query = update.callback_query
-    asyncio.create_task(_acknowledge(query))  # in parallel with the answer, not before it
-    await _answer(update, context, Incoming(person_of(update), Kind.BUTTON, query.data or ""))
+    async with FeedbackIfSlow(lambda: _acknowledge(query), or_on_exit=True):
+        await _answer(update, context, Incoming(person_of(update), Kind.BUTTON, query.data or ""))
 
 
 async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -140,6 +176,8 @@ async def _acknowledge(query: CallbackQuery) -> None:
 
 
 async def _typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    if _pending_sends >= TYPING_WHEN_QUIET:
+        return
     try:
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
     except Exception as exc:  # the answer matters, the typing dots do not

@@ -43,13 +43,40 @@ def test_free_text_question_gets_answer_with_follow_up_buttons(botapi_double, bo
     assert "📋 Menu" in buttons_of(answer)
     sent = botapi_double.last_call("sendMessage")
     assert sent.params["parse_mode"] == "HTML"
-    typing = botapi_double.calls("sendChatAction")
-    assert typing and typing[0].params["action"] == "typing"
-    assert typing[0].seq < sent.seq, "the typing action is shown before the answer"
     row = sqlite3.connect(tmp_path / "bot.db").execute(
         "SELECT text, entry, score, outcome FROM questions").fetchone()
     assert row[0] == "c combien le salaire en alternance ?"
     assert row[1] == "remuneration" and row[2] > 0.5 and row[3] == "answered"
+
+
+def test_typing_is_shown_while_a_slow_answer_waits(botapi_double, bot_process) -> None:
+    """A flaky network (a 502, retried): "typing" shows until the answer gets through."""
+    botapi_double.inject("sendMessage", status=502, chat_id=PROSPECT)
+    botapi_double.push_text(PROSPECT, "c combien le salaire en alternance ?")
+    botapi_double.wait_for_text(PROSPECT, r"496")
+    typing = botapi_double.calls("sendChatAction")
+    assert typing and typing[0].params["action"] == "typing"
+    delivered = botapi_double.wait_for(lambda c: c.ok, method="sendMessage")
+    assert typing[0].seq < delivered.seq, "the typing action is shown before the answer"
+
+
+def test_quick_answers_spend_no_request_on_typing(botapi_double, bot_process) -> None:
+    """Telegram counts chat actions in the bot's 30 requests/s: a burst must go to answers."""
+    for question in ("c combien le salaire ?", "les horaires de cours", "c ou l'ecole ?"):
+        botapi_double.push_text(PROSPECT, question)
+    botapi_double.wait_until(lambda: len(botapi_double.messages_to(PROSPECT)) >= 3, 10, "three answers")
+    assert botapi_double.calls("sendChatAction") == []
+
+
+def test_a_pressed_button_is_acknowledged_even_when_its_answer_is_slow(botapi_double, bot_process) -> None:
+    botapi_double.push_command(PROSPECT, "/menu")
+    menu = botapi_double.wait_for_text(PROSPECT, "Choisis un thème")
+    botapi_double.inject("sendMessage", status=502, chat_id=PROSPECT)
+    before = botapi_double.last_call().seq
+    botapi_double.click_button(PROSPECT, buttons_of(menu)[0])
+    ack = botapi_double.wait_for(lambda c: True, method="answerCallbackQuery", since=before)
+    delivered = botapi_double.wait_for(lambda c: c.ok, method="sendMessage", since=before)
+    assert ack.seq < delivered.seq, "the spinner stops while the answer is on its way"
 
 
 def test_menu_topic_and_entry_buttons(botapi_double, bot_process) -> None:
