@@ -19,9 +19,9 @@ class QuestionLog:
     def record(self, user_id: int | None, text: str, entry: str | None, score: float,
                outcome: str, at: dt.datetime) -> None:
         """Store one question; ``outcome`` is answered, ambiguous, fallback or smalltalk."""
-        self.db["questions"].insert(
-            {"at": at.isoformat(timespec="seconds"), "user_id": user_id, "text": text[:1000],
-             "entry": entry, "score": round(score, 4), "outcome": outcome}
+        self.db.execute(  # plain SQL: sqlite-utils' insert reads the schema on every call
+            "INSERT INTO questions (at, user_id, text, entry, score, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+            [at.isoformat(timespec="seconds"), user_id, text[:1000], entry, round(score, 4), outcome],
         )
 
     def forget_user(self, user_id: int) -> int:

@@ -77,10 +77,12 @@ class RegistrationStore:
     def save_draft(self, user_id: int, data: dict[str, Any], step: str, consent_at: str | None,
                    at: dt.datetime) -> None:
         """Create or replace the prospect's draft (answers, step reached, consent time)."""
-        self.db["drafts"].upsert(
-            {"user_id": user_id, "data": json.dumps(data, ensure_ascii=False), "step": step,
-             "consent_at": consent_at, "updated_at": _stamp(at)},
-            pk="user_id",
+        # Plain SQL: sqlite-utils' upsert reads the schema on every call, and this runs at every form step.
+        self.db.execute(
+            "INSERT INTO drafts (user_id, data, step, consent_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, step = excluded.step, "
+            "consent_at = excluded.consent_at, updated_at = excluded.updated_at",
+            [user_id, json.dumps(data, ensure_ascii=False), step, consent_at, _stamp(at)],
         )
 
     def delete_draft(self, user_id: int) -> int:

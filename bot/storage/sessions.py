@@ -29,10 +29,11 @@ class SessionStore:
         if not state:
             self.delete(user_id)
             return
-        self.db["sessions"].upsert(
-            {"user_id": user_id, "state": json.dumps(state, ensure_ascii=False, default=str),
-             "updated_at": at.isoformat(timespec="seconds")},
-            pk="user_id",
+        # Plain SQL: sqlite-utils' upsert reads the schema on every call, and this runs on every message.
+        self.db.execute(
+            "INSERT INTO sessions (user_id, state, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            [user_id, json.dumps(state, ensure_ascii=False, default=str), at.isoformat(timespec="seconds")],
         )
 
     def delete(self, user_id: int) -> None:
@@ -51,8 +52,8 @@ class ProspectStore:
         stamp = at.isoformat(timespec="seconds")
         row = self.db.execute("SELECT source FROM prospects WHERE user_id = ?", [user_id]).fetchone()
         if row is None:
-            self.db["prospects"].insert({"user_id": user_id, "source": source, "first_seen": stamp,
-                                         "last_seen": stamp})
+            self.db.execute("INSERT INTO prospects (user_id, source, first_seen, last_seen) VALUES (?, ?, ?, ?)",
+                            [user_id, source, stamp, stamp])
         else:
             self.db.execute(
                 "UPDATE prospects SET last_seen = ?, source = COALESCE(source, ?) WHERE user_id = ?",
