@@ -8,7 +8,8 @@ What lives here and nowhere else, because it is Telegram:
   ``ApplicationHandlerStop``, so no staff handler ever sees it;
 * :func:`on_command`, :func:`on_message`, :func:`on_button` — the staff group's
   commands, messages (replies and forum topics) and buttons, translated into a
-  :class:`~bot.staff.desk.StaffInput` for the core;
+  :class:`~bot.staff.desk.StaffInput` for the core, with the update id so that an
+  update handled again after a crash relays or changes nothing twice;
 * :class:`ForumTopics` — the delivery hook that puts each conversation in its own
   forum topic when the staff group is a forum (``is_forum``, asked once with
   ``getChat``), creating the topic with ``createForumTopic`` when its first message
@@ -66,7 +67,7 @@ def staff_input(update: Update, bot_username: str | None) -> StaffInput | None:
         message = query.message if isinstance(query.message, Message) else None
         return StaffInput(chat.id, user.id, user.first_name or "", callback_data=query.data or "",
                           message_id=query.message.message_id if query.message else None,
-                          message_thread_id=_thread_of(message))
+                          message_thread_id=_thread_of(message), update_id=update.update_id)
     message = update.effective_message
     if message is None:
         return None
@@ -83,7 +84,8 @@ def staff_input(update: Update, bot_username: str | None) -> StaffInput | None:
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     return StaffInput(chat.id, user.id, user.first_name or "", text=text if not command else "",
                       command=command, args=args, message_id=message.message_id,
-                      reply_to_message_id=reply_to, message_thread_id=_thread_of(message))
+                      reply_to_message_id=reply_to, message_thread_id=_thread_of(message),
+                      update_id=update.update_id)
 
 
 def _thread_of(message: Message | None) -> int | None:

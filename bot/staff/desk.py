@@ -12,12 +12,22 @@ update into a :class:`StaffInput` and send the :class:`StaffResult` back. Whatev
 must reach the group or a prospect *later* (a lead, a relayed message, an edit) is
 written to the outbox in the same transaction as the fact it reports, and the
 Telegram side delivers it with retries.
+
+A staff input is handled once, like a prospect's (``bot/storage/updates.py``): the
+bot may be killed after a relay was queued but before the update was marked done,
+and the update then comes again. :meth:`StaffDesk.handle` runs in one transaction
+that also records the update id with the answer given, whenever the input wrote
+anything; a redelivered input finds that record, changes nothing, queues nothing,
+and gets its first answer again. An input that wrote nothing (``/leads``, ``/lead``,
+``/export``, ``/stats``...) is not recorded: running it again is harmless, and its
+answer may hold a prospect's data (``/lead``) or a file (``/export``) that must not
+be copied into ``handled_updates``.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -42,6 +52,8 @@ class StaffInput:
 
     ``message_thread_id`` is set only for a message inside a forum topic;
     ``message_id`` is the message itself, or for a button the message it is on.
+    ``update_id`` is the messaging platform's id of the input, when it has one: an
+    input delivered twice is handled once.
     """
 
     chat_id: int
@@ -54,6 +66,7 @@ class StaffInput:
     reply_to_message_id: int | None = None
     message_thread_id: int | None = None
     callback_data: str = ""
+    update_id: int | None = None
 
 
 @dataclass
@@ -67,6 +80,16 @@ class StaffResult:
     replies: list[Reply] = field(default_factory=list)
     notice: str = ""
     handled: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, to answer a redelivered input again (documents are not kept)."""
+        return {"replies": [r.to_dict() for r in self.replies], "notice": self.notice, "handled": self.handled}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StaffResult":
+        """The result :meth:`to_dict` stored."""
+        return cls([Reply.from_dict(r) for r in data.get("replies", [])], data.get("notice", ""),
+                   data.get("handled", True))
 
 
 class StaffDesk:
@@ -107,9 +130,48 @@ class StaffDesk:
     # --- entry point -------------------------------------------------------------------
 
     def handle(self, inp: StaffInput) -> StaffResult:
-        """Handle a command, a button press or a message from the staff group."""
+        """Handle a command, a button press or a message from the staff group, once per update id.
+
+        Everything the input changes (outbox rows, lead status, conversation state) is
+        written in one transaction with the update id and the answer: a process killed
+        at any moment leaves all of it or none, and a redelivered input gets its first
+        answer again instead of relaying or changing a status a second time.
+        """
         if not self.accepts(inp.chat_id, inp.user_id):
             return self.refusal(inp)
+        with self.assistant.db.atomic():
+            earlier = self._earlier_answer(inp)
+            if earlier is not None:
+                return earlier
+            changes = self._changes()
+            result = self._route(inp)
+            if self._changes() != changes:
+                self._remember(inp, result)
+        return result
+
+    def _earlier_answer(self, inp: StaffInput) -> StaffResult | None:
+        """The answer already given to this update id, or None if it is new (or has no id)."""
+        if inp.update_id is None:
+            return None
+        earlier = self.assistant.handled.answer_of(inp.update_id)
+        return None if earlier is None else StaffResult.from_dict(earlier)
+
+    def _changes(self) -> int:
+        """Rows changed so far on the connection (SQLite's ``total_changes``).
+
+        Read before and after an input, it tells whether the input wrote anything,
+        without each action having to declare it: a writing action added later is
+        covered without anyone remembering to flag it.
+        """
+        return self.assistant.db.conn.total_changes
+
+    def _remember(self, inp: StaffInput, result: StaffResult) -> None:
+        """Record the update id with its answer (inside the input's transaction)."""
+        if inp.update_id is not None:
+            self.assistant.handled.record_answer(inp.update_id, inp.user_id, result.to_dict(), self.now())
+
+    def _route(self, inp: StaffInput) -> StaffResult:
+        """Who handles an input: a button's owner, the command table, or the live conversations."""
         if inp.callback_data:
             return self._button(inp)
         if inp.command:

@@ -5,8 +5,8 @@ python-telegram-bot's own poller asks again at once, while the previous updates
 are still being handled, so a process killed at that moment loses them. The bot's
 poller (``handlers/polling.py``) first writes each batch here, together with the
 highest update id received, then asks for more; each update leaves the inbox once
-handled. After a crash, what is still here is handled again (the engine's
-:mod:`bot.storage.updates` makes that safe for prospects' inputs).
+handled. After a crash, what is still here is handled again (:mod:`bot.storage.updates`
+makes that safe for prospects' and staff inputs alike).
 
 The inbox holds raw updates, so messages' text: rows live for the time of one
 update's handling, and are dropped after a day whatever happens.
