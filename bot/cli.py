@@ -2,14 +2,14 @@
 
 Staff use ``check`` and ``ask`` after editing the FAQ; everything else starts the
 bot in one form or another. Logging goes to stderr so that ``ask --json`` keeps a
-clean stdout.
+clean stdout, through ``bot/logs.py`` so that no traceback prints an exception's
+message (it may quote what a user typed).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
-import logging
 import sys
 from typing import Sequence
 
@@ -19,6 +19,7 @@ from bot.conversation.engine import Assistant
 from bot.knowledge.checks import check_examples
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.store import KnowledgeStore, Loaded
+from bot.logs import configure_logging
 from bot.storage.db import open_database
 
 
@@ -45,10 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the subcommand; returns the exit code."""
     args = _parser().parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)  # tracebacks without exception messages (personal data)
     command = args.command or ("run" if settings.telegram_token else "chat")
     if command == "check":
         return cmd_check(settings, examples=not args.no_examples)

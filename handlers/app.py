@@ -84,7 +84,7 @@ async def post_shutdown(application: Application) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the error without any personal data and keep the bot running."""
+    """Log the error and keep the bot running; ``bot/logs.py`` keeps the exception's message out of the log."""
     log.error("error while handling an update: %s", type(context.error).__name__, exc_info=context.error)
 
 
