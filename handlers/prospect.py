@@ -122,7 +122,6 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: 
     except Exception:  # nothing was written (one transaction); say so rather than stay silent
         log.exception("handling an update failed")
         replies = [Reply(assistant.faq().render.text("general.erreur"))]
-    assistant.wake_delivery()
     await send_replies(context, update.effective_chat.id, replies)
 
 
