@@ -1,10 +1,16 @@
 """Delivering the outbox to Telegram, with retries that survive anything.
 
-One background task per process sends the due rows of :mod:`bot.storage.outbox`
-in order. A failure only delays the rows of the chat that failed: a staff group
-that answers 502 or 429 never holds up a prospect's relayed answer, and prospects'
-own replies never go through here at all. It wakes up when the core queues
-something (:meth:`Deliverer.kick`) and at least every few seconds for retries.
+One background task per process looks for chats with due rows in
+:mod:`bot.storage.outbox` and starts a *lane* for each: a task that sends that
+chat's rows one after the other, oldest first, until none is due or one fails (a
+row in backoff holds the rows behind it). Lanes of different chats run side by
+side, and a new lane starts without waiting for the others: the staff group,
+limited by Telegram to ~20 messages a minute, may have a backlog of minutes, and a
+staff member's answer to a prospect must not queue behind it. Failures only delay
+their own chat the same way (a 502 or 429 on the staff group holds up no prospect),
+and prospects' own replies never go through here at all. The loop wakes up when the
+core queues something (:meth:`Deliverer.kick`) and at least every few seconds for
+retries.
 """
 from __future__ import annotations
 
@@ -30,6 +36,8 @@ Undeliverable = Callable[[Delivery], None]
 Prepare = Callable[[Delivery], Awaitable[Delivery]]
 #: Called when Telegram says a row's forum topic is gone (deleted or closed by someone).
 ThreadLost = Callable[[Delivery], None]
+#: A chat's queue: (audience, chat id as stored; None for the staff group).
+ChatKey = tuple[str, int | None]
 #: Errors of an edit that no retry can fix: the message was deleted, or is too old to be edited.
 _EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited")
 _THREAD_GONE = ("thread not found", "topic_deleted", "topic_closed")
@@ -50,6 +58,7 @@ class Deliverer:
         self.on_thread_lost = on_thread_lost
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._lanes: dict[ChatKey, asyncio.Task[int]] = {}
 
     def kick(self) -> None:
         """Ask for a delivery round now (the core just queued something)."""
@@ -60,16 +69,17 @@ class Deliverer:
         self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
 
     async def stop(self) -> None:
-        """Stop the loop (from ``post_shutdown``); undelivered rows wait in SQLite."""
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Stop the loop and its lanes (from ``post_shutdown``); undelivered rows wait in SQLite."""
+        tasks = [task for task in (self._task, *self._lanes.values()) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _loop(self) -> None:
         while True:
             self._wake.clear()  # before the round: a kick during the round starts another one
             try:
-                await self.deliver_due()
+                self._start_lanes()
             except Exception:  # never let the delivery loop die
                 log.exception("delivery round failed")
             try:
@@ -86,27 +96,49 @@ class Deliverer:
         return min(IDLE_WAKEUP, max(0.05, (upcoming - now).total_seconds()))
 
     async def deliver_due(self) -> int:
-        """Send every due row, in order per chat; returns how many were sent."""
-        sent = 0
-        held: set[object] = set()
-        now = self.clock.now()
-        waiting = self.outbox.first_waiting(now)  # rows in backoff hold the later rows of their chat
-        for delivery in self.outbox.due(now, limit=200):
-            chat_id = self._chat_of(delivery)
-            first = waiting.get((delivery.audience, None if delivery.audience == STAFF else delivery.chat_id))
-            if first is not None and first < delivery.id:
-                held.add(chat_id)
-            if chat_id is None or chat_id in held:
-                held.add(chat_id)
+        """One round, waited for: every chat's due rows, chats side by side; returns how many were sent."""
+        return sum(await asyncio.gather(*self._start_lanes()))
+
+    def _start_lanes(self) -> list[asyncio.Task[int]]:
+        """Start a lane for each chat with a due row and no lane running; returns the new lanes.
+
+        A chat whose lane is still busy gets no second one (that would break its order):
+        the running lane looks for its chat's next row after each send, so it picks up
+        what was queued meanwhile.
+        """
+        started = []
+        for key in self.outbox.due_chats(self.clock.now()):
+            target = self._target(key)
+            if key in self._lanes or target is None:  # busy, or staff rows with no staff group set
                 continue
-            if await self._send(delivery, chat_id):
+            lane = asyncio.create_task(self._lane(key, target), name=f"outbox-lane-{key[0]}")
+            self._lanes[key] = lane
+            started.append(lane)
+        return started
+
+    async def _lane(self, key: ChatKey, target: int) -> int:
+        """Send one queue's due rows to ``target`` in order, until none is left or one fails.
+
+        Returns how many were sent.
+        """
+        sent = 0
+        try:
+            while (delivery := self.outbox.next_in_chat(*key, self.clock.now())) is not None:
+                if not await self._send(delivery, target):
+                    break  # in backoff now: it holds the rest of its chat
                 sent += 1
-            else:
-                held.add(chat_id)  # keep the order: later rows of this chat wait too
+        except Exception:  # one chat's surprise must not stop the others, nor the loop
+            log.exception("delivery lane failed")
+        finally:
+            # Removed in the same step as the last look at the queue: a row queued after
+            # that look finds no lane and starts a new one.
+            del self._lanes[key]
         return sent
 
-    def _chat_of(self, delivery: Delivery) -> int | None:
-        return self.staff_chat_id if delivery.audience == STAFF else delivery.chat_id
+    def _target(self, key: ChatKey) -> int | None:
+        """The Telegram chat of a queue: the configured staff group, or the prospect's chat."""
+        audience, chat_id = key
+        return self.staff_chat_id if audience == STAFF else chat_id
 
     async def _send(self, delivery: Delivery, chat_id: int) -> bool:
         try:

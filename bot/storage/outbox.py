@@ -6,7 +6,9 @@ transaction as the fact it reports (the lead, the handoff). A sender then delive
 the rows in order and marks each one sent with the Telegram message id it got.
 If Telegram answers 429 or 502, or the staff chat id is wrong, or the process is
 killed, the row simply waits for its next attempt: nothing is lost, and a row
-marked sent is never sent again.
+marked sent is never sent again. Order is kept per chat (the staff group, or one
+prospect's private chat): :meth:`Outbox.next_in_chat` hands out a chat's rows one
+at a time, oldest first, and a row waiting for its retry holds the rows behind it.
 """
 from __future__ import annotations
 
@@ -145,12 +147,30 @@ class Outbox:
         data = json.loads(row[0])
         return Reply(data["text"], [[Button(label, cb) for label, cb in r] for r in data["buttons"]])
 
-    def first_waiting(self, now: dt.datetime) -> dict[tuple[str, int | None], int]:
-        """Per (audience, chat id): the oldest pending row not yet due (it holds the rows after it)."""
+    def due_chats(self, now: dt.datetime) -> list[tuple[str, int | None]]:
+        """(audience, chat id) of every chat whose oldest pending row is due.
+
+        Only the head of a chat's queue counts: a row in backoff holds the rows after
+        it, so a chat whose head is waiting has nothing to send yet. Staff rows have
+        no chat id (the staff chat is read from the settings at send time).
+        """
         rows = self.db.execute(
-            "SELECT audience, chat_id, MIN(id) FROM outbox WHERE status = ? AND next_attempt_at > ? "
-            "GROUP BY audience, chat_id", [PENDING, _stamp(now)]).fetchall()
-        return {(audience, chat_id): first for audience, chat_id, first in rows}
+            "SELECT audience, chat_id FROM outbox WHERE next_attempt_at <= ? AND id IN "
+            "(SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY audience, chat_id) ORDER BY id",
+            [_stamp(now), PENDING]).fetchall()
+        return [(audience, chat_id) for audience, chat_id in rows]
+
+    def next_in_chat(self, audience: str, chat_id: int | None, now: dt.datetime) -> Delivery | None:
+        """The oldest pending row of one chat if it is due; None if there is none or it waits."""
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE status = ? AND audience = ? AND chat_id IS ? ORDER BY id LIMIT 1",
+            [PENDING, audience, chat_id])
+        columns = [c[0] for c in rows.description]
+        row = rows.fetchone()
+        if row is None:
+            return None
+        head = dict(zip(columns, row))
+        return _decode(head) if head["next_attempt_at"] <= _stamp(now) else None
 
     def next_retry_at(self, now: dt.datetime) -> dt.datetime | None:
         """When the earliest pending row that is not due yet will be."""
