@@ -37,6 +37,7 @@ class DurablePoller:
         self._tails: dict[object, asyncio.Task] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
         self._stopping = asyncio.Event()
+        self._poll: asyncio.Future | None = None
 
     async def run(self) -> None:
         """Poll until :meth:`stop`; returns once in-flight updates are handled."""
@@ -58,21 +59,19 @@ class DurablePoller:
         await self._drain()
 
     def stop(self) -> None:
-        """Stop fetching (the current long poll ends within its timeout)."""
+        """Stop fetching: the long poll under way is cancelled, in-flight updates are finished."""
         self._stopping.set()
+        if self._poll is not None:
+            self._poll.cancel()
 
     async def _fetch(self, offset: int | None) -> list[Update]:
-        poll = asyncio.ensure_future(self.application.bot.get_updates(
+        self._poll = asyncio.ensure_future(self.application.bot.get_updates(
             offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES))
-        stop = asyncio.ensure_future(self._stopping.wait())
-        done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
-        if poll not in done:
-            poll.cancel()
-            await asyncio.gather(poll, return_exceptions=True)
-            return []
-        stop.cancel()
         try:
-            return list(poll.result())
+            return list(await self._poll)
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():  # the poller itself is cancelled, not just the poll
+                raise
         except RetryAfter as exc:
             await asyncio.sleep(_seconds(exc.retry_after))
         except (NetworkError, TimedOut) as exc:
@@ -81,6 +80,8 @@ class DurablePoller:
         except TelegramError as exc:
             log.error("getUpdates refused: %s", type(exc).__name__)
             await asyncio.sleep(5.0)
+        finally:
+            self._poll = None
         return []
 
     def _schedule(self, update: Update) -> None:
