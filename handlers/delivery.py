@@ -11,6 +11,12 @@ their own chat the same way (a 502 or 429 on the staff group holds up no prospec
 and prospects' own replies never go through here at all. The loop wakes up when the
 core queues something (:meth:`Deliverer.kick`) and at least every few seconds for
 retries.
+
+Each request is marked in flight in SQLite before it leaves
+(:meth:`~bot.storage.outbox.Outbox.begin_attempt`). The first round of a process
+flags what an earlier one left in flight, and a timeout flags its row too: Telegram
+may have posted it. Such a row is sent again through the ``label_resend`` hook, so
+staff see that it may be a repetition instead of a second lead.
 """
 from __future__ import annotations
 
@@ -18,9 +24,10 @@ import asyncio
 import logging
 from typing import Awaitable, Callable
 
+import httpx
 from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import Clock
 from bot.storage.outbox import PROSPECT, STAFF, Delivery, Outbox
@@ -36,6 +43,8 @@ Undeliverable = Callable[[Delivery], None]
 Prepare = Callable[[Delivery], Awaitable[Delivery]]
 #: Called when Telegram says a row's forum topic is gone (deleted or closed by someone).
 ThreadLost = Callable[[Delivery], None]
+#: Called before sending a row whose earlier copy may be out: returns the row as it must go now.
+LabelResend = Callable[[Delivery], Delivery]
 #: A chat's queue: (audience, chat id as stored; None for the staff group).
 ChatKey = tuple[str, int | None]
 #: Errors of an edit that no retry can fix: the message was deleted, or is too old to be edited.
@@ -48,7 +57,7 @@ class Deliverer:
 
     def __init__(self, bot: Bot, outbox: Outbox, clock: Clock, staff_chat_id: int | None,
                  on_undeliverable: Undeliverable | None = None, prepare: Prepare | None = None,
-                 on_thread_lost: ThreadLost | None = None) -> None:
+                 on_thread_lost: ThreadLost | None = None, label_resend: LabelResend | None = None) -> None:
         self.bot = bot
         self.outbox = outbox
         self.clock = clock
@@ -56,6 +65,8 @@ class Deliverer:
         self.on_undeliverable = on_undeliverable
         self.prepare = prepare
         self.on_thread_lost = on_thread_lost
+        self.label_resend = label_resend
+        self._settled = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._lanes: dict[ChatKey, asyncio.Task[int]] = {}
@@ -106,6 +117,7 @@ class Deliverer:
         the running lane looks for its chat's next row after each send, so it picks up
         what was queued meanwhile.
         """
+        self._settle_interrupted()
         started = []
         for key in self.outbox.due_chats(self.clock.now()):
             target = self._target(key)
@@ -135,6 +147,15 @@ class Deliverer:
             del self._lanes[key]
         return sent
 
+    def _settle_interrupted(self) -> None:
+        """Once, before this process's first attempt: flag what an earlier process left in flight."""
+        if self._settled:
+            return
+        self._settled = True
+        interrupted = self.outbox.settle_interrupted()
+        if interrupted:
+            log.warning("%d outbox row(s) were being sent when the bot stopped: sent again, labelled", interrupted)
+
     def _target(self, key: ChatKey) -> int | None:
         """The Telegram chat of a queue: the configured staff group, or the prospect's chat."""
         audience, chat_id = key
@@ -161,6 +182,9 @@ class Deliverer:
                 self.on_thread_lost(delivery)
             self._retry(delivery, f"400 {exc}")
             return False
+        except TimedOut as exc:
+            self._retry(delivery, "TimedOut", outcome_unknown=_may_have_reached_telegram(exc))
+            return False
         except TelegramError as exc:
             self._retry(delivery, type(exc).__name__)
             return False
@@ -170,7 +194,10 @@ class Deliverer:
     async def _call(self, delivery: Delivery, chat_id: int) -> int | None:
         if self.prepare is not None:
             delivery = await self.prepare(delivery)
+        if delivery.maybe_posted and self.label_resend is not None:
+            delivery = self.label_resend(delivery)
         text, keyboard = to_html(delivery.reply.text), markup(delivery.reply)
+        self.outbox.begin_attempt(delivery.id, self.clock.now())
         if delivery.edit_of is not None:
             target = self.outbox.message_id_of(delivery.edit_of)
             if target is None:
@@ -185,8 +212,8 @@ class Deliverer:
         )
         return message.message_id
 
-    def _retry(self, delivery: Delivery, error: str) -> None:
-        delay = self.outbox.retry_later(delivery.id, self.clock.now(), error)
+    def _retry(self, delivery: Delivery, error: str, outcome_unknown: bool = False) -> None:
+        delay = self.outbox.retry_later(delivery.id, self.clock.now(), error, outcome_unknown=outcome_unknown)
         log.warning("delivery %s (%s) failed: %s; retry in %.0fs", delivery.id, delivery.kind, error, delay)
 
     def _forbidden(self, delivery: Delivery, error: str) -> bool:
@@ -201,3 +228,6 @@ class Deliverer:
         return False
 
 
+def _may_have_reached_telegram(exc: TimedOut) -> bool:
+    """Whether a timed-out request may have been carried out (only a pool or connect timeout says no)."""
+    return not isinstance(exc.__cause__, (httpx.PoolTimeout, httpx.ConnectTimeout))

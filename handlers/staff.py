@@ -237,13 +237,16 @@ class ForumTopics:
 
 
 def delivery_hooks(bot: Bot, assistant: object) -> dict[str, object]:
-    """The Deliverer's staff hooks: 403 notices, forum topics, lost topics (none without the feature)."""
+    """The Deliverer's staff hooks: 403 notices, forum topics, lost topics, labelled resends.
+
+    None without the staff feature.
+    """
     desk: StaffDesk | None = getattr(assistant, "staff", None)
     if desk is None:
         return {}
     topics = ForumTopics(bot, desk)
     return {"on_undeliverable": desk.handoffs.undeliverable, "prepare": topics.prepare,
-            "on_thread_lost": desk.handoffs.topic_lost}
+            "on_thread_lost": desk.handoffs.topic_lost, "label_resend": desk.label_resend}
 
 
 def register(application: Application, staff_chat_id: int | None) -> None:

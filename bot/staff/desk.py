@@ -25,6 +25,7 @@ be copied into ``handled_updates``.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from bot.conversation import faq as faq_module
 from bot.conversation.messages import Reply
 from bot.knowledge.render import Renderer, french_date
 from bot.staff.hours import OfficeHours
-from bot.storage.outbox import PROSPECT, STAFF
+from bot.storage.outbox import PROSPECT, STAFF, Delivery
 from bot.storage.personal import register_eraser
 from bot.storage.staff import erase_staff_data
 
@@ -235,6 +236,21 @@ class StaffDesk:
         row = self.assistant.outbox.put(PROSPECT, kind, reply, self.now(), chat_id=user_id, ref=ref)
         self.assistant.wake_delivery()
         return row
+
+    def label_resend(self, delivery: Delivery) -> Delivery:
+        """A row sent again when an earlier copy may be out already: staff are told so on its first line.
+
+        Telegram has no idempotency key, so after a crash (or a timeout) mid-request
+        the message may be posted twice; the label makes sure a second copy of a lead
+        is never taken for a second lead. Edits are left alone: editing a message
+        twice shows the same text once. So are messages to prospects: a staff answer
+        shown twice in a private chat is plainly the same message, and a technical
+        warning there would puzzle a 17-year-old more than the repetition does.
+        """
+        if delivery.audience != STAFF or delivery.edit_of is not None:
+            return delivery
+        text = f"{self.text('staff.renvoi_doublon_possible')}\n{delivery.reply.text}"
+        return dataclasses.replace(delivery, reply=dataclasses.replace(delivery.reply, text=text))
 
     def erase(self, db: sqlite_utils.Database, user_id: int) -> int:
         """The ``/supprimer`` eraser of the staff tables (see :func:`erase_staff_data`)."""

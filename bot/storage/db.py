@@ -83,8 +83,15 @@ def _v6_inbox(db: sqlite_utils.Database) -> None:
     create_inbox_tables(db)
 
 
+def _v7_outbox_attempts(db: sqlite_utils.Database) -> None:
+    """Outbox rows remember a request in flight: a copy re-sent after a crash is labelled, never silent."""
+    from bot.storage.outbox import add_attempt_columns
+
+    add_attempt_columns(db)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
-                               _v4_staff, _v5_handled_updates, _v6_inbox]
+                               _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

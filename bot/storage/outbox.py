@@ -9,6 +9,15 @@ killed, the row simply waits for its next attempt: nothing is lost, and a row
 marked sent is never sent again. Order is kept per chat (the staff group, or one
 prospect's private chat): :meth:`Outbox.next_in_chat` hands out a chat's rows one
 at a time, oldest first, and a row waiting for its retry holds the rows behind it.
+
+Telegram's sendMessage has no idempotency key: if the process dies after Telegram
+posted a message but before the row is marked sent, the row is sent again. That
+cannot be prevented, so it is made visible. :meth:`Outbox.begin_attempt` records
+that a request is leaving (``attempt_started_at``) before it leaves; every outcome
+clears it. A row still carrying it when a new process starts
+(:meth:`Outbox.settle_interrupted`), or whose request timed out with no answer, is
+flagged ``maybe_posted``, for good: every later copy of it says it may be a
+repetition (see ``StaffDesk.label_resend``).
 """
 from __future__ import annotations
 
@@ -46,6 +55,12 @@ def create_outbox_table(db: sqlite_utils.Database) -> None:
     db["outbox"].create_index(["kind", "ref"])
 
 
+def add_attempt_columns(db: sqlite_utils.Database) -> None:
+    """The migration that lets a crash mid-request be seen (see the module docstring)."""
+    db["outbox"].add_column("attempt_started_at", str)
+    db["outbox"].add_column("maybe_posted", int, not_null_default=0)
+
+
 @dataclass(frozen=True)
 class Delivery:
     """One row to deliver.
@@ -54,6 +69,8 @@ class Delivery:
     so fixing a wrong ``STAFF_CHAT_ID`` and restarting delivers what waited) or
     ``prospect`` (``chat_id`` is the prospect's private chat). ``reply_to`` names
     an earlier row whose Telegram message this one answers; ``thread_id`` a forum topic.
+    ``maybe_posted``: an earlier attempt may have reached Telegram (the process was
+    killed, or the request timed out, before its answer): a copy may already be out.
     """
 
     id: int
@@ -66,6 +83,7 @@ class Delivery:
     thread_id: int | None
     attempts: int
     edit_of: int | None = None
+    maybe_posted: bool = False
 
 
 def _encode(reply: Reply, reply_to: int | None, thread_id: int | None, edit_of: int | None) -> str:
@@ -80,7 +98,8 @@ def _decode(row: dict[str, Any]) -> Delivery:
     data = json.loads(row["payload"])
     reply = Reply(data["text"], [[Button(label, cb) for label, cb in r] for r in data["buttons"]])
     return Delivery(row["id"], row["audience"], row["chat_id"], row["kind"], row["ref"], reply,
-                    data.get("reply_to"), data.get("thread_id"), row["attempts"], data.get("edit_of"))
+                    data.get("reply_to"), data.get("thread_id"), row["attempts"], data.get("edit_of"),
+                    bool(row.get("maybe_posted")))
 
 
 class Outbox:
@@ -109,23 +128,50 @@ class Outbox:
         columns = [c[0] for c in rows.description]
         return [_decode(dict(zip(columns, row))) for row in rows.fetchall()]
 
+    def begin_attempt(self, delivery_id: int, now: dt.datetime) -> None:
+        """Record that a request for this row is leaving, before it leaves.
+
+        The connection is in autocommit mode and the core never keeps a transaction
+        open across an ``await``: this is in the file before the HTTP request starts,
+        so a process killed during the request leaves the mark behind.
+        """
+        self.db.execute("UPDATE outbox SET attempt_started_at = ? WHERE id = ?", [_stamp(now), delivery_id])
+
+    def settle_interrupted(self) -> int:
+        """At start-up: rows an earlier process left in flight may be out; flag them. Returns how many.
+
+        Call it before this process begins any attempt (only then is every mark
+        found an earlier process's).
+        """
+        return self.db.execute(
+            "UPDATE outbox SET maybe_posted = 1, attempt_started_at = NULL "
+            "WHERE status = ? AND attempt_started_at IS NOT NULL", [PENDING]).rowcount
+
     def mark_sent(self, delivery_id: int, message_id: int | None) -> None:
         """Record the delivery and the Telegram message id it produced."""
-        self.db.execute("UPDATE outbox SET status = ?, sent_message_id = ?, last_error = NULL WHERE id = ?",
-                        [SENT, message_id, delivery_id])
+        self.db.execute("UPDATE outbox SET status = ?, sent_message_id = ?, last_error = NULL, "
+                        "attempt_started_at = NULL WHERE id = ?", [SENT, message_id, delivery_id])
 
-    def retry_later(self, delivery_id: int, now: dt.datetime, error: str, wait: float | None = None) -> float:
-        """Schedule another attempt, after ``wait`` seconds or an exponential backoff."""
+    def retry_later(self, delivery_id: int, now: dt.datetime, error: str, wait: float | None = None,
+                    outcome_unknown: bool = False) -> float:
+        """Schedule another attempt, after ``wait`` seconds or an exponential backoff.
+
+        ``outcome_unknown``: the request got no answer (a timeout), so Telegram may
+        have posted it; if an attempt had begun, the row is flagged ``maybe_posted``.
+        """
         attempts = self.db.execute("SELECT attempts FROM outbox WHERE id = ?", [delivery_id]).fetchone()[0] + 1
         delay = wait if wait is not None else min(MAX_BACKOFF, 2.0 ** attempts)
         when = now + dt.timedelta(seconds=delay)
-        self.db.execute("UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                        [attempts, _stamp(when), error[:200], delivery_id])
+        self.db.execute(
+            "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, "
+            "maybe_posted = maybe_posted OR (attempt_started_at IS NOT NULL AND ?), attempt_started_at = NULL "
+            "WHERE id = ?", [attempts, _stamp(when), error[:200], outcome_unknown, delivery_id])
         return delay
 
     def give_up(self, delivery_id: int, error: str) -> None:
         """Stop trying (the prospect blocked the bot): the row stays for the record."""
-        self.db.execute("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?", [FAILED, error[:200], delivery_id])
+        self.db.execute("UPDATE outbox SET status = ?, last_error = ?, attempt_started_at = NULL WHERE id = ?",
+                        [FAILED, error[:200], delivery_id])
 
     def message_id_of(self, delivery_id: int) -> int | None:
         """The Telegram message id a delivered row produced, if it was delivered."""
