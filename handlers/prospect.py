@@ -39,9 +39,9 @@ def person_of(update: Update) -> Person:
 #: in a few milliseconds, and Telegram counts chat actions against the bot's 30 requests
 #: per second: sending "typing" before every answer would halve what a burst can get.
 FEEDBACK_AFTER = 0.3
-#: Under a burst (this many replies waiting to be sent) even slow answers get no "typing":
-#: the requests left are better spent on answers than on dots.
-TYPING_WHEN_QUIET = 10
+#: With this many replies waiting to be sent, an answer is slow because of Telegram's rate
+#: limit, not the network: "typing" would only take a place in the same queue, so none is sent.
+TYPING_WHEN_QUIET = 5
 _pending_sends = 0
 
 
