@@ -10,7 +10,8 @@ query (``text`` = the callback data).  Run it against the Bot API double::
 
 Optional: ``ECHO_CONCURRENT_UPDATES`` (PTB ``concurrent_updates``; default 1 = PTB's
 default sequential processing, use the same value as the real bot for a fair
-floor) and ``LOG_LEVEL`` (default WARNING).
+floor), ``ECHO_RATE_LIMITER=1`` (PTB's ``AIORateLimiter`` with the admissions bot's
+settings: Telegram's 30 messages per second) and ``LOG_LEVEL`` (default WARNING).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import sys
 
 from telegram import Update
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     ContextTypes,
@@ -47,13 +49,15 @@ async def announce(application: Application) -> None:
     print(f"echo bot @{application.bot.username} polling", flush=True)
 
 
-def build_application(token: str, base_url: str, concurrent_updates: int = 1) -> Application:
-    """The echo application (exposed so a benchmark can also run it in-process)."""
+def build_application(token: str, base_url: str, concurrent_updates: int = 1,
+                      rate_limited: bool = False) -> Application:
+    """The echo application; ``rate_limited`` adds the admissions bot's ``AIORateLimiter``."""
     application = (
         Application.builder()
         .token(token)
         .base_url(base_url)
         .concurrent_updates(concurrent_updates)
+        .rate_limiter(AIORateLimiter(max_retries=5) if rate_limited else None)
         .post_init(announce)
         .build()
     )
@@ -74,7 +78,8 @@ def main() -> int:
         return 2
     base_url = os.environ.get("TELEGRAM_BASE_URL", "").strip() or "https://api.telegram.org/bot"
     concurrent = int(os.environ.get("ECHO_CONCURRENT_UPDATES", "1") or 1)
-    build_application(token, base_url, concurrent).run_polling(allowed_updates=Update.ALL_TYPES)
+    rate_limited = os.environ.get("ECHO_RATE_LIMITER", "0") == "1"
+    build_application(token, base_url, concurrent, rate_limited).run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 

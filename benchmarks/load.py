@@ -1,4 +1,4 @@
-"""Load test: N prospects talk to the real bot at once, next to a bare echo bot (the floor).
+"""Load test: N prospects talk to the real bot at once, next to echo bots (the floors).
 
     python benchmarks/load.py [--prospects 200] [--think 0] [--seed 1]
 
@@ -18,9 +18,13 @@ Everything runs on this machine, against the local Bot API double
    heard-from, confirm).  It waits for the reply of each step before the next one, as
    a person would (plus ``--think`` seconds, ±50 %, if asked).
 
-2. **The floor.** ``benchmarks/echo_bot.py`` (bare python-telegram-bot, same
+2. **The floors.** ``benchmarks/echo_bot.py`` (bare python-telegram-bot, same
    ``concurrent_updates`` as the real bot) with the same number of prospects and the
-   same number of steps each; every step is a text round trip.
+   same number of steps each; every step is a text round trip. It runs twice: bare
+   (no rate limiter: what python-telegram-bot costs, but it ignores Telegram's flood
+   limits, which the double does not enforce), then with the same ``AIORateLimiter``
+   as the admissions bot (the floor of any bot that respects Telegram's 30 messages
+   per second). ``--floors`` picks one or both.
 
 What is measured, per bot
 -------------------------
@@ -46,8 +50,9 @@ What is measured, per bot
   reference given at confirmation (or their e-mail); each should arrive once.
 
 Telegram's flood limits apply to the real bot (PTB's ``AIORateLimiter``: 30
-messages per second overall, 20 per minute per group) and not to the echo bot:
-that difference is part of what this benchmark shows.  The run always ends:
+messages per second overall, 20 per minute per group) and to the limited echo bot,
+not to the bare one: with N prospects answering instantly, the limit, not the
+code, sets every limited bot's latency (about N / 30 seconds).  The run always ends:
 ``--reply-timeout`` per step, ``--timeout`` per bot, ``--lead-timeout`` for the
 staff notifications; both bot processes are stopped with SIGTERM (SIGKILL after
 15 s).  The exit code is 0 even when a target is missed: read the figures.
@@ -92,6 +97,9 @@ FIRST_USER_ID = 60_000_001
 CONCURRENT_UPDATES = 256
 TARGET_RATIO = 1.5
 TARGET_PROSPECTS = 1000
+#: The floors: the bare echo bot the issue names, and the same echo bot under the rate limiter the
+#: admissions bot must use (Telegram's 30 messages/s), which no bot talking to Telegram can beat.
+FLOORS = {"bare": "echo bot", "limited": "echo + rate limiter"}
 RSS_POLL_SECONDS = 0.25
 
 #: Casual questions the FAQ answers (checked with ``run_bot.py ask``).
@@ -472,7 +480,7 @@ runpy.run_path("run_bot.py", run_name="__main__")
 
 def bot_command(kind: str, workdir: Path, args: argparse.Namespace) -> list[str]:
     """The command line of the bot under test (optionally under cProfile, or without rate limiter)."""
-    if kind == "echo":
+    if kind in FLOORS:
         return [sys.executable, "benchmarks/echo_bot.py"]
     script = "run_bot.py"
     if args.bot_without_rate_limiter:
@@ -490,7 +498,8 @@ def start_bot(kind: str, double: BotApiDouble, workdir: Path, args: argparse.Nam
                       LOG_LEVEL=args.log_level)
     else:
         env = {"TELEGRAM_BOT_TOKEN": double.token, "TELEGRAM_BASE_URL": double.base_url,
-               "ECHO_CONCURRENT_UPDATES": str(CONCURRENT_UPDATES), "LOG_LEVEL": "WARNING"}
+               "ECHO_CONCURRENT_UPDATES": str(CONCURRENT_UPDATES), "LOG_LEVEL": "WARNING",
+               "ECHO_RATE_LIMITER": "1" if kind == "limited" else "0"}
     workdir.mkdir(parents=True, exist_ok=True)
     process = BotProcess(bot_command(kind, workdir, args), env=env, log_dir=workdir / "logs", name=kind,
                          double=double)
@@ -612,7 +621,7 @@ async def run_phase(kind: str, prospects: Sequence[Prospect], args: argparse.Nam
         poller = asyncio.create_task(poll_rss(process.pid, stats, stop_polling))
         cpu_before, bench_before = proc_cpu_seconds(process.pid), time.process_time()
         started = time.monotonic()
-        outcomes, not_run, timed_out = await run_conversations(double, prospects, echo=kind == "echo",
+        outcomes, not_run, timed_out = await run_conversations(double, prospects, echo=kind in FLOORS,
                                                                args=args)
         duration = time.monotonic() - started
         replies, actions = watch.replies, watch.chat_actions
@@ -634,7 +643,7 @@ async def run_phase(kind: str, prospects: Sequence[Prospect], args: argparse.Nam
     tracebacks, first_traceback = count_tracebacks(process)
     return PhaseResult(
         label=("bot, no rate limiter" if args.bot_without_rate_limiter else "admissions bot")
-        if kind == "bot" else "echo bot", prospects=len(prospects),
+        if kind == "bot" else FLOORS[kind], prospects=len(prospects),
         outcomes=outcomes, duration=duration, replies=replies, chat_actions=actions,
         failed_calls=Counter(watch.failed), tracebacks=tracebacks, first_traceback=first_traceback,
         process=stats, bench_cpu_seconds=bench_cpu, timed_out=timed_out, methods=Counter(watch.methods),
@@ -749,15 +758,15 @@ def print_steps(result: PhaseResult) -> None:
               f"{len(records) - len(dones):>6}")
 
 
-def print_verdict(bot: PhaseResult, echo: PhaseResult | None, prospects: int) -> None:
+def print_verdict(bot: PhaseResult, floors: Sequence[PhaseResult]) -> None:
     print()
     bot_p50 = percentile(first_latencies(bot), 50)
-    if echo is not None:
-        echo_p50 = percentile(first_latencies(echo), 50)
-        if bot_p50 is not None and echo_p50:
-            ratio = bot_p50 / echo_p50
+    for floor in floors:
+        floor_p50 = percentile(first_latencies(floor), 50)
+        if bot_p50 is not None and floor_p50:
+            ratio = bot_p50 / floor_p50
             verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
-            print(f"bot p50 / echo p50 = {ms(bot_p50)} / {ms(echo_p50)} = {ratio:.2f}  "
+            print(f"bot p50 / {floor.label} p50 = {ms(bot_p50)} / {ms(floor_p50)} = {ratio:.2f}  "
                   f"(target ≤ {TARGET_RATIO}: {verdict})")
     leads = check_leads(bot)
     expected = bot.finished
@@ -772,11 +781,10 @@ def print_verdict(bot: PhaseResult, echo: PhaseResult | None, prospects: int) ->
     if leads.matched < expected:
         print(f"  (Telegram allows about 20 messages a minute in one group: {expected} leads need "
               f"{expected / 20:.0f} min or more; see --lead-timeout)")
-    for name, result in (("bot", bot), ("echo", echo)):
-        if result is None:
-            continue
+    for result in (bot, *floors):
         lost_verdict = "met" if result.lost == 0 and not result.not_run else "MISSED"
-        print(f"{name}: replies lost {result.lost} (target 0: {lost_verdict}); errors {result.errors}")
+        print(f"{result.label}: replies lost {result.lost} (target 0: {lost_verdict}); errors {result.errors}")
+    prospects = bot.prospects
     if prospects >= TARGET_PROSPECTS:
         ok = bot.errors == 0 and bot.lost == 0 and bot.finished == prospects
         print(f"{TARGET_PROSPECTS} prospects without error: {'met' if ok else 'MISSED'}")
@@ -833,6 +841,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--lead-idle", type=float, default=20.0,
                         help="stop waiting for notifications when none came for this long (default 20)")
     parser.add_argument("--skip-echo", action="store_true", help="only the admissions bot")
+    parser.add_argument("--floors", default=",".join(FLOORS),
+                        help="echo bots to compare with, in order: 'bare' (no rate limiter) and/or 'limited' "
+                             "(the same AIORateLimiter as the bot); default: both")
     parser.add_argument("--staff-forum", action="store_true", help="register the staff group as a forum")
     parser.add_argument("--log-level", default="INFO", help="LOG_LEVEL of the admissions bot (default INFO)")
     parser.add_argument("--bot-without-rate-limiter", action="store_true",
@@ -849,6 +860,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.lead_timeout = args.lead_timeout if args.lead_timeout is not None else min(3.5 * args.prospects, 900)
     if args.profile_bot:
         args.profile_bot = args.profile_bot.resolve()
+    args.floors = [f.strip() for f in args.floors.split(",") if f.strip()]
+    if unknown := [f for f in args.floors if f not in FLOORS]:
+        parser.error(f"unknown floor(s) {unknown}: choose among {list(FLOORS)}")
     return args
 
 
@@ -861,18 +875,18 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> int:
     bot = await run_phase("bot", prospects, args, workdir)
     print(f"admissions bot done in {bot.duration:.1f} s (+{bot.lead_wait:.0f} s for the staff notifications)",
           flush=True)
-    echo = None
-    if not args.skip_echo:
-        echo = await run_phase("echo", prospects, args, workdir)
-        print(f"echo bot done in {echo.duration:.1f} s", flush=True)
+    floors = []
+    for kind in ([] if args.skip_echo else args.floors):
+        floors.append(await run_phase(kind, prospects, args, workdir))
+        print(f"{FLOORS[kind]} done in {floors[-1].duration:.1f} s", flush=True)
+    results = [bot, *floors]
     print()
-    print_summary([r for r in (bot, echo) if r is not None])
+    print_summary(results)
     print_steps(bot)
-    print_requests([r for r in (bot, echo) if r is not None])
-    print_verdict(bot, echo, args.prospects)
-    for result in (bot, echo):
-        if result is not None:
-            print_failures(result)
+    print_requests(results)
+    print_verdict(bot, floors)
+    for result in results:
+        print_failures(result)
     print(f"\ntotal wall time {time.monotonic() - wall:.0f} s")
     return 0
 
