@@ -65,7 +65,9 @@ class FeedbackIfSlow:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._timer.cancel()
-        if self._shown is None and self.or_on_exit:
+        if self._shown is not None:
+            await self._shown  # started meanwhile: let it finish (and keep it referenced till then)
+        elif self.or_on_exit:
             await self.show()
 
     def _start(self) -> None:
