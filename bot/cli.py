@@ -116,20 +116,33 @@ def cmd_ask(settings: Settings, words: list[str], as_json: bool, today: dt.date 
 
 
 def cmd_purge(settings: Settings, today: dt.date | None = None) -> int:
-    """Delete the pre-registrations and drafts past the retention period; print how many (counts only)."""
-    from bot.storage.registrations import purge_expired
-
-    db = open_database(settings.database)
-    deleted = purge_expired(db, Clock(today).now(), settings.retention_months)
+    """Apply every retention period (see :func:`retention_purge`); print how many (counts only)."""
+    assistant = make_assistant(settings, Clock(today))
+    counts = retention_purge(assistant)
+    if today is not None:  # the blanking edits were stamped with that day: due at once, not in years
+        real_now = Clock().now().astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        assistant.db.execute("UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?",
+                             [real_now, real_now])
     print(f"Purge ({settings.retention_months} mois sans mise à jour) : "
-          f"{deleted['registrations']} pré-inscription(s) et {deleted['drafts']} brouillon(s) supprimé(s).")
-    from bot.storage.registrations import months_before
-    from bot.storage.staff import purge_staff_data
-
-    staff = purge_staff_data(db, months_before(Clock(today).now(), settings.retention_months))
-    print(f"Purge : {staff['handoffs']} conversation(s) avec l'équipe et {staff['lead_events']} "
-          f"historique(s) de statut supprimé(s).")
+          f"{counts['registrations']} pré-inscription(s) et {counts['drafts']} brouillon(s) supprimé(s), "
+          f"{counts['personnes']} personne(s) effacée(s) entièrement.")
+    print(f"Purge : {counts['handoffs']} conversation(s) avec l'équipe et {counts['lead_events']} "
+          f"historique(s) de statut supprimé(s) ; {counts['questions']} question(s) de plus de "
+          f"{settings.question_retention_days} jours effacée(s).")
     return 0
+
+
+def retention_purge(assistant: Assistant) -> dict[str, int]:
+    """The retention purge, the same for ``run_bot.py purge`` and the bot's daily job.
+
+    Counts only: nothing about the people concerned. Their copies in the staff group
+    are blanked through the outbox (delivered when the bot runs).
+    """
+    from bot.storage.personal import purge
+
+    staff = getattr(assistant, "staff", None)
+    return purge(assistant.db, assistant.clock.now(), assistant.retention_months,
+                 assistant.settings.question_retention_days, staff.forget_lead if staff is not None else None)
 
 
 def cmd_export(settings: Settings, target: str) -> int:

@@ -45,6 +45,8 @@ class Settings:
     office_hours: tuple[dt.time, dt.time] = (dt.time(9, 0), dt.time(17, 0))
     office_days: frozenset[int] = field(default_factory=lambda: frozenset(range(1, 6)))
     retention_months: int = 36
+    #: Days the text of a question asked to the bot is kept (``/sans_reponse`` reads it), whoever asked.
+    question_retention_days: int = 180
     log_level: str = "INFO"
     flood_limit: int = 20
     flood_window: float = 5.0
@@ -81,6 +83,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         office_hours=_hours(env["OFFICE_HOURS"]) if env.get("OFFICE_HOURS") else defaults.office_hours,
         office_days=_days(env["OFFICE_DAYS"]) if env.get("OFFICE_DAYS") else defaults.office_days,
         retention_months=int(env.get("RETENTION_MONTHS", "") or defaults.retention_months),
+        question_retention_days=int(env.get("QUESTION_RETENTION_DAYS", "") or defaults.question_retention_days),
         log_level=env.get("LOG_LEVEL", "").strip().upper() or defaults.log_level,
         flood_limit=int(env.get("FLOOD_LIMIT", "") or defaults.flood_limit),
         flood_window=float(env.get("FLOOD_WINDOW", "") or defaults.flood_window),

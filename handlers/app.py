@@ -29,11 +29,8 @@ from bot.clock import PARIS
 from bot.config import Settings
 from bot.conversation.engine import Assistant
 from bot.conversation.flood import FloodControl
-from bot.storage.registrations import months_before, purge_expired
 from bot.matching.lexicon import french_words
 from bot.storage.inbox import Inbox
-from bot.storage.staff import purge_staff_data
-from bot.storage.updates import purge_handled
 from handlers import guards, prospect, staff
 from handlers.delivery import Deliverer
 from handlers.polling import DurablePoller
@@ -67,12 +64,11 @@ async def post_init(application: Application) -> None:
 
 
 async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Daily: delete pre-registrations and drafts past the retention period."""
+    """Daily: apply every retention period (see ``bot.cli.retention_purge``)."""
     assistant: Assistant = context.application.bot_data["assistant"]
-    months = context.application.bot_data["retention_months"]
-    deleted = purge_expired(assistant.db, assistant.clock.now(), months)
-    deleted.update(purge_staff_data(assistant.db, months_before(assistant.clock.now(), months)))
-    deleted["handled_updates"] = purge_handled(assistant.db, assistant.clock.now())
+    from bot.cli import retention_purge
+
+    deleted = retention_purge(assistant)
     deleted["inbox"] = Inbox(assistant.db).purge(assistant.clock.now())
     log.info("retention purge: %s", deleted)
 

@@ -30,7 +30,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import Clock
-from bot.storage.outbox import PROSPECT, STAFF, Delivery, Outbox
+from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery, Outbox, erased_in_flight, settle_erased
 from handlers.render import markup, to_html
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,11 @@ class Deliverer:
         except TelegramError as exc:
             self._retry(delivery, type(exc).__name__)
             return False
+        erased = erased_in_flight(self.outbox.db, delivery.id)  # /supprimer while the request was out
         self.outbox.mark_sent(delivery.id, message_id)
+        if erased:
+            settle_erased(self.outbox.db, delivery.id, erased, self.clock.now())
+            self.kick()
         return True
 
     async def _call(self, delivery: Delivery, chat_id: int) -> int | None:
@@ -198,6 +202,8 @@ class Deliverer:
             delivery = self.label_resend(delivery)
         text, keyboard = to_html(delivery.reply.text), markup(delivery.reply)
         self.outbox.begin_attempt(delivery.id, self.clock.now())
+        if delivery.kind == KIND_TOPIC_RENAME:
+            return await self._rename_topic(delivery, chat_id)
         if delivery.edit_of is not None:
             target = self.outbox.message_id_of(delivery.edit_of)
             if target is None:
@@ -211,6 +217,17 @@ class Deliverer:
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
         )
         return message.message_id
+
+    async def _rename_topic(self, delivery: Delivery, chat_id: int) -> None:
+        """Rename a forum topic (its name showed a prospect's first name, now erased).
+
+        A topic deleted meanwhile, or a name already right, leaves nothing to do.
+        """
+        try:
+            await self.bot.edit_forum_topic(chat_id, delivery.thread_id, name=delivery.reply.text[:128])
+        except BadRequest as exc:
+            log.info("delivery %s: topic not renamed (%s)", delivery.id, type(exc).__name__)
+        return None
 
     def _retry(self, delivery: Delivery, error: str, outcome_unknown: bool = False) -> None:
         delay = self.outbox.retry_later(delivery.id, self.clock.now(), error, outcome_unknown=outcome_unknown)

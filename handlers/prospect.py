@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot.conversation.engine import Assistant
 from bot.conversation.messages import Incoming, Kind, Person, Reply
+from bot.storage.personal import checkpoint
 from handlers.render import telegram_messages
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,9 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: 
     except Exception:  # nothing was written (one transaction); say so rather than stay silent
         log.exception("handling an update failed")
         replies = [Reply(assistant.faq().render.text("general.erreur"))]
+    if getattr(assistant, "checkpoint_due", False):  # an erasure was just committed: no old page kept in the WAL
+        assistant.checkpoint_due = False
+        checkpoint(assistant.db)
     await send_replies(context, update.effective_chat.id, replies)
 
 

@@ -89,7 +89,8 @@ class RegistrationFlow:
             return
         self._enter(turn)
         turn.state[CONSENT_FLAG] = True
-        turn.say(self._consent_reply(turn, self._t(turn, "form.notice", mois=self.assistant.retention_months)))
+        turn.say(self._consent_reply(turn, self._t(turn, "form.notice", mois=self.assistant.retention_months,
+                                                          jours=self.assistant.settings.question_retention_days)))
 
     def wrap_start(self, original: Handler) -> Handler:
         """``/start inscription`` opens the form after the welcome; ``/start`` recalls a draft."""
@@ -393,6 +394,7 @@ class RegistrationFlow:
             turn.say(Reply(self._t(turn, "form.supprimer_annule")))
             return
         erase_person(self.assistant.db, turn.user_id)
+        self.assistant.checkpoint_due = True  # type: ignore[attr-defined]  # read by the front end, after commit
         turn.state.clear()  # the engine then deletes the session row instead of saving it
         turn.say(Reply(self._t(turn, "form.supprime"), remove_keyboard=True))
 

@@ -36,9 +36,9 @@ from bot.conversation import faq as faq_module
 from bot.conversation.messages import Reply
 from bot.knowledge.render import Renderer, french_date
 from bot.staff.hours import OfficeHours
-from bot.storage.outbox import PROSPECT, STAFF, Delivery
+from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery
 from bot.storage.personal import register_eraser
-from bot.storage.staff import erase_staff_data
+from bot.storage.staff import erase_staff_data, forget_lead
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Assistant
@@ -247,7 +247,7 @@ class StaffDesk:
         shown twice in a private chat is plainly the same message, and a technical
         warning there would puzzle a 17-year-old more than the repetition does.
         """
-        if delivery.audience != STAFF or delivery.edit_of is not None:
+        if delivery.audience != STAFF or delivery.edit_of is not None or delivery.kind == KIND_TOPIC_RENAME:
             return delivery
         text = f"{self.text('staff.renvoi_doublon_possible')}\n{delivery.reply.text}"
         return dataclasses.replace(delivery, reply=dataclasses.replace(delivery.reply, text=text))
@@ -255,8 +255,14 @@ class StaffDesk:
     def erase(self, db: sqlite_utils.Database, user_id: int) -> int:
         """The ``/supprimer`` eraser of the staff tables (see :func:`erase_staff_data`)."""
         changed = erase_staff_data(db, user_id, self.now(), self.text("staff.lead_efface"),
-                                   self.text("staff.conversation_effacee"))
+                                   self.text("staff.conversation_effacee"), self.text("staff.sujet_efface"))
         self.assistant.wake_delivery()  # the blanking edits go out as soon as the erasure is committed
+        return changed
+
+    def forget_lead(self, ref: str) -> int:
+        """Retention of one pre-registration: its card in the group is blanked (see :func:`forget_lead`)."""
+        changed = forget_lead(self.assistant.db, ref, self.now(), self.text("staff.lead_efface"))
+        self.assistant.wake_delivery()
         return changed
 
 

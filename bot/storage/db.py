@@ -108,6 +108,9 @@ def open_database(path: Path | str, migrations: list[Migration] | None = None) -
     if str(path) != ":memory:":
         db.enable_wal()
     conn.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows and freed pages are overwritten with zeros: an erased prospect's
+    # data must not stay readable in the file (see ``bot/storage/personal.py``).
+    conn.execute("PRAGMA secure_delete=ON")
     conn.execute("PRAGMA foreign_keys=ON")
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     for number, migration in enumerate(migrations[version:], start=version + 1):

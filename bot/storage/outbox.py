@@ -232,3 +232,52 @@ class Outbox:
         """When the earliest pending row is due."""
         row = self.db.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE status = ?", [PENDING]).fetchone()
         return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+
+
+# --- erasure (``/supprimer`` and the retention purge) -------------------------------------
+
+#: Kind of a staff row that renames a forum topic (``thread_id``) to its text.
+KIND_TOPIC_RENAME = "topic_rename"
+#: Payload key of a row erased while its request was in flight: what to do once it returns
+#: (an edit kind: queue an edit blanking the message; ``"delete"``: delete the row).
+ERASED_KEY = "erased"
+
+
+def blank_row(db: sqlite_utils.Database, row_id: int, text: str, after_send: str | None = None) -> None:
+    """Replace what a row carries by ``text`` (no buttons), keeping where it goes.
+
+    ``after_send``: the row is being sent right now; the delivery path reads it when
+    the request returns (:func:`erased_in_flight`) and settles it (:func:`settle_erased`).
+    """
+    row = db.execute("SELECT payload FROM outbox WHERE id = ?", [row_id]).fetchone()
+    if row is None:
+        return
+    data = json.loads(row[0])
+    blank = {"text": text, "buttons": [], "reply_to": data.get("reply_to"),
+             "thread_id": data.get("thread_id"), "edit_of": data.get("edit_of")}
+    if after_send:
+        blank[ERASED_KEY] = after_send
+    db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [json.dumps(blank, ensure_ascii=False), row_id])
+
+
+def erased_in_flight(db: sqlite_utils.Database, row_id: int) -> str | None:
+    """What :func:`blank_row` asked to do after the send of a row erased meanwhile, or None."""
+    row = db.execute("SELECT payload FROM outbox WHERE id = ?", [row_id]).fetchone()
+    return json.loads(row[0]).get(ERASED_KEY) if row else None
+
+
+def settle_erased(db: sqlite_utils.Database, row_id: int, action: str, now: dt.datetime) -> None:
+    """A row erased while in flight was delivered: blank the message it produced, or forget the row.
+
+    The prospect asked for erasure while Telegram was posting the message: the copy now
+    in the staff group must be blanked like the others (an edit queued with the neutral
+    text the row already carries); a relay that reached the prospect is simply deleted.
+    """
+    if action == "delete":
+        db.execute("DELETE FROM outbox WHERE id = ?", [row_id])
+        return
+    row = db.execute("SELECT ref, payload, sent_message_id FROM outbox WHERE id = ?", [row_id]).fetchone()
+    if row is None or row[2] is None:
+        return
+    data = json.loads(row[1])
+    Outbox(db).put(STAFF, action, Reply(data["text"]), now, ref=row[0], edit_of=data.get("edit_of") or row_id)

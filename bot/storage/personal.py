@@ -1,13 +1,22 @@
-"""Everything stored about one person, erased in one go (``/supprimer``).
+"""Everything stored about one person, erased in one go (``/supprimer``), and the retention purge.
 
 Why one function: the right to erasure must not depend on someone remembering every
 table. Each feature that keeps something about a prospect registers an *eraser*
 here (:func:`register_eraser`); :func:`erase_person` runs them all in a single
-transaction, so an erasure is complete or does not happen. The staff handoff will
-add its own tables this way.
+transaction, so an erasure is complete or does not happen. The staff side adds its
+own (conversations, relays, lead history, and the blanking of the staff group's copies).
+
+Erased means gone from the file, not just unlinked: the connection runs with
+``PRAGMA secure_delete`` (``bot/storage/db.py``), so SQLite overwrites deleted rows
+and freed pages with zeros, and :func:`checkpoint` copies the WAL into the main file
+and truncates it, so no older copy of a page survives there either.
+
+:func:`purge` applies the retention periods with the same erasers: a person none of
+whose data changed for ``RETENTION_MONTHS`` is erased whole (staff copies included).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Callable
 
@@ -17,7 +26,7 @@ from bot.storage.questions import QuestionLog
 
 log = logging.getLogger(__name__)
 
-#: Deletes (or unlinks) one person's rows in one table; returns how many rows changed.
+#: Deletes (or blanks) one person's rows in one table; returns how many rows changed.
 Eraser = Callable[[sqlite_utils.Database, int], int]
 
 
@@ -27,9 +36,19 @@ def _delete_from(table: str) -> Eraser:
     return erase
 
 
-def _unlink_questions(db: sqlite_utils.Database, user_id: int) -> int:
-    """Questions stay (anonymous, they improve the FAQ) but lose the link to the person."""
-    return QuestionLog(db).forget_user(user_id)
+def _erase_questions(db: sqlite_utils.Database, user_id: int) -> int:
+    """The person's questions go: one may hold their name, e-mail or phone typed as a question."""
+    return QuestionLog(db).erase_user(user_id)
+
+
+def _blank_handled_updates(db: sqlite_utils.Database, user_id: int) -> int:
+    """Update ids stay (a redelivered update must not be handled again); the replies go.
+
+    A reply may repeat the person's data (the form's summary shows e-mail and phone);
+    a redelivery of an erased person's update is then answered with nothing.
+    """
+    return db.execute("UPDATE handled_updates SET replies = '[]', user_id = NULL WHERE user_id = ?",
+                      [user_id]).rowcount
 
 
 _ERASERS: dict[str, Eraser] = {
@@ -37,14 +56,19 @@ _ERASERS: dict[str, Eraser] = {
     "drafts": _delete_from("drafts"),
     "sessions": _delete_from("sessions"),
     "prospects": _delete_from("prospects"),
-    "questions": _unlink_questions,
-    "handled_updates": _delete_from("handled_updates"),
+    "questions": _erase_questions,
+    "handled_updates": _blank_handled_updates,
 }
 
 
 def register_eraser(name: str, eraser: Eraser) -> None:
-    """Add (or replace) the eraser of a feature's table; ``name`` labels it in the result."""
-    _ERASERS[name] = eraser
+    """Add (or replace) the eraser of a feature's table; ``name`` labels it in the result.
+
+    A feature's eraser runs before the core's (it may need the registration to find
+    what to blank).
+    """
+    global _ERASERS
+    _ERASERS = {name: eraser, **{k: v for k, v in _ERASERS.items() if k != name}}
 
 
 def unregister_eraser(name: str) -> None:
@@ -64,4 +88,90 @@ def erase_person(db: sqlite_utils.Database, user_id: int) -> dict[str, int]:
         for name, eraser in _ERASERS.items():
             counts[name] = eraser(db, user_id)
     log.info("personal data erased: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts
+
+
+def checkpoint(db: sqlite_utils.Database) -> None:
+    """Copy the WAL into the database file and truncate it: no old copy of an erased page is left.
+
+    Call it outside any transaction (after the erasure is committed). A reader holding
+    the WAL open can make it partial; the next one finishes the job.
+    """
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except Exception as exc:  # never let a checkpoint break an answer
+        log.warning("WAL checkpoint failed: %s", type(exc).__name__)
+
+
+# --- retention -----------------------------------------------------------------------------
+
+#: Every trace of a person, with its date: the person expires when the latest is past the cutoff.
+_TRACES = """
+    SELECT user_id, julianday(updated_at) AS t FROM registrations
+    UNION ALL SELECT user_id, julianday(updated_at) FROM drafts
+    UNION ALL SELECT user_id, julianday(updated_at) FROM sessions
+    UNION ALL SELECT user_id, julianday(last_seen) FROM prospects
+    UNION ALL SELECT user_id, julianday(COALESCE(closed_at, opened_at)) FROM handoffs
+    UNION ALL SELECT user_id, julianday(at) FROM questions WHERE user_id IS NOT NULL
+    UNION ALL SELECT user_id, julianday(at) FROM lead_events WHERE user_id IS NOT NULL
+"""
+
+
+def expired_people(db: sqlite_utils.Database, cutoff: dt.datetime) -> list[int]:
+    """People none of whose data changed since ``cutoff`` (a row without a date counts as old)."""
+    rows = db.execute(f"SELECT user_id, MAX(t) FROM ({_TRACES}) WHERE user_id IS NOT NULL GROUP BY user_id",
+                      ).fetchall()
+    limit = db.execute("SELECT julianday(?)", [cutoff.isoformat(timespec="seconds")]).fetchone()[0]
+    return [user_id for user_id, latest in rows if latest is None or latest < limit]
+
+
+def purge_old_outbox(db: sqlite_utils.Database, cutoff: dt.datetime) -> int:
+    """Delivered or failed rows older than ``cutoff``: their text goes (prospect rows go whole).
+
+    Staff rows stay as empty shells: a later edit (or a staff reply to an old message)
+    still finds which message they produced.
+    """
+    stamp = cutoff.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    deleted = db.execute("DELETE FROM outbox WHERE audience = 'prospect' AND status != 'pending' "
+                         "AND created_at < ?", [stamp]).rowcount
+    blanked = db.execute(
+        "UPDATE outbox SET payload = json_set(payload, '$.text', '', '$.buttons', json('[]')) "
+        "WHERE status != 'pending' AND created_at < ? AND json_extract(payload, '$.text') != ''",
+        [stamp]).rowcount
+    return deleted + blanked
+
+
+def purge(db: sqlite_utils.Database, now: dt.datetime, months: int, question_days: int,
+          forget_lead: Callable[[str], int] | None = None) -> dict[str, int]:
+    """Apply every retention period; returns counts per kind of record (nothing about anyone).
+
+    * a person with no data newer than ``months`` months is erased whole, like ``/supprimer``
+      (their staff-group messages blanked, forum topics renamed);
+    * a pre-registration (or draft) not updated for ``months`` months goes, and its
+      staff-group card is blanked first (``forget_lead``), while its history still says where it is;
+    * question texts older than ``question_days`` days go, whoever asked them;
+    * handled updates past their two days, and old delivered outbox texts.
+    """
+    from bot.storage.registrations import _expired_ids, months_before, purge_expired
+    from bot.storage.staff import purge_staff_data
+    from bot.storage.updates import purge_handled
+
+    cutoff = months_before(now, months)
+    people = expired_people(db, cutoff)
+    erased: dict[str, int] = {}
+    for user_id in people:
+        for name, changed in erase_person(db, user_id).items():
+            erased[name] = erased.get(name, 0) + changed
+    counts = {"personnes": len(people)}
+    with db.atomic():
+        if forget_lead is not None:
+            for row_id in _expired_ids(db, "registrations", "id", cutoff):
+                forget_lead(db.execute("SELECT ref FROM registrations WHERE id = ?", [row_id]).fetchone()[0])
+        for table, deleted in purge_expired(db, now, months).items():
+            counts[table] = deleted + erased.get(table, 0)
+        counts.update(purge_staff_data(db, cutoff))
+        counts["questions"] = QuestionLog(db).purge_older_than(now - dt.timedelta(days=question_days))
+        counts["handled_updates"] = purge_handled(db, now)
+        counts["outbox"] = purge_old_outbox(db, cutoff)
+    checkpoint(db)
     return counts

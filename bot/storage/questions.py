@@ -1,7 +1,9 @@
 """The log of questions prospects asked: the raw material of the next FAQ edit.
 
 Each row keeps the question, the entry matched (or none) and the score, and the
-prospect's id only so that ``/supprimer`` can cut the link; nothing else about them.
+prospect's id only so that ``/supprimer`` can find them; nothing else about them.
+A question may hold what the prospect typed about themselves (a name, a phone
+number): rows are deleted by ``/supprimer`` and after ``QUESTION_RETENTION_DAYS``.
 """
 from __future__ import annotations
 
@@ -23,6 +25,20 @@ class QuestionLog:
             "INSERT INTO questions (at, user_id, text, entry, score, outcome) VALUES (?, ?, ?, ?, ?, ?)",
             [at.isoformat(timespec="seconds"), user_id, text[:1000], entry, round(score, 4), outcome],
         )
+
+    def erase_user(self, user_id: int) -> int:
+        """Delete a prospect's questions (``/supprimer``): a question may hold their name or number."""
+        return self.db.execute("DELETE FROM questions WHERE user_id = ?", [user_id]).rowcount
+
+    def purge_older_than(self, cutoff: dt.datetime) -> int:
+        """Retention of the question log (``QUESTION_RETENTION_DAYS``): delete older questions."""
+        return self.db.execute("DELETE FROM questions WHERE julianday(at) < julianday(?)",
+                               [cutoff.isoformat(timespec="seconds")]).rowcount
+
+    def of_user(self, user_id: int) -> list[dict]:
+        """Every question of a prospect still stored, oldest first (``/mesdonnees``)."""
+        rows = self.db.execute("SELECT at, text FROM questions WHERE user_id = ? ORDER BY id", [user_id]).fetchall()
+        return [{"at": at, "text": text} for at, text in rows]
 
     def forget_user(self, user_id: int) -> int:
         """Cut the link between a prospect and their questions; returns how many rows."""

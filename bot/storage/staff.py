@@ -25,7 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.conversation.messages import Reply
-from bot.storage.outbox import PENDING, PROSPECT, STAFF, Outbox
+from bot.storage.outbox import KIND_TOPIC_RENAME, PENDING, PROSPECT, STAFF, Outbox, blank_row
 
 #: The statuses of a lead, in the order of its life; ``nouveau`` is the form's default.
 NEW, TAKEN, CONTACTED, CLOSED = "nouveau", "en_charge", "contacte", "clos"
@@ -210,39 +210,40 @@ class HandoffStore:
 
 
 def _staff_rows(db: sqlite_utils.Database, kinds: tuple[str, ...],
-                refs: list[str]) -> list[tuple[int, str, int | None, str]]:
-    """(id, status, sent message id, ref) of the staff outbox rows of these kinds about these refs."""
+                refs: list[str]) -> list[tuple[int, str, int | None, str, str | None]]:
+    """(id, status, sent message id, ref, attempt start) of the staff rows of these kinds about these refs."""
     if not refs:
         return []
     marks = ",".join("?" * len(refs))
     kind_marks = ",".join("?" * len(kinds))
     return db.execute(
-        f"SELECT id, status, sent_message_id, ref FROM outbox WHERE audience = ? AND kind IN ({kind_marks}) "
-        f"AND ref IN ({marks}) ORDER BY id", [STAFF, *kinds, *refs]).fetchall()
+        f"SELECT id, status, sent_message_id, ref, attempt_started_at FROM outbox WHERE audience = ? "
+        f"AND kind IN ({kind_marks}) AND ref IN ({marks}) ORDER BY id", [STAFF, *kinds, *refs]).fetchall()
 
 
 def blank_staff_messages(db: sqlite_utils.Database, kinds: tuple[str, ...], refs: list[str], text: str,
                          now: dt.datetime) -> int:
-    """Drop the pending staff rows about ``refs`` and queue an edit blanking each one already sent.
+    """Blank every staff row about ``refs``, in the database and in the staff group.
 
-    The message stays in the staff group (the bot cannot delete old messages), but
-    shows ``text`` instead of the prospect's data. Returns how many rows changed.
+    A pending row is dropped (nobody saw it); one being sent right now is blanked and
+    flagged, so the delivery path blanks its message once Telegram has posted it; a
+    sent one keeps only ``text`` in the database, and an edit showing ``text`` is
+    queued for its message (the bot cannot delete old messages). Returns how many rows changed.
     """
     outbox, changed = Outbox(db), 0
-    rows = [(row_id, status, ref) for row_id, status, message_id, ref in _staff_rows(db, kinds, refs)
-            if status == PENDING or message_id is not None]
     edit_kind = KIND_LEAD_EDIT if kinds == LEAD_KINDS else KIND_REQUEST_EDIT
     blanked: set[int] = set()
-    for row_id, status, ref in rows:
-        if status == PENDING:
+    for row_id, status, message_id, ref, in_flight in _staff_rows(db, kinds, refs):
+        target = _edit_target(db, row_id)
+        if status == PENDING and in_flight is None:
             changed += db.execute("DELETE FROM outbox WHERE id = ?", [row_id]).rowcount
             continue
-        target = _edit_target(db, row_id)
-        if target in blanked:
+        blank_row(db, row_id, text, after_send=edit_kind if status == PENDING else None)
+        changed += 1
+        if status == PENDING or message_id is None or target in blanked:
             continue
         blanked.add(target)
         outbox.put(STAFF, edit_kind, Reply(text), now, ref=ref, edit_of=target)
-        changed += 1
     return changed
 
 
@@ -252,26 +253,61 @@ def _edit_target(db: sqlite_utils.Database, row_id: int) -> int:
     return json.loads(payload).get("edit_of") or row_id
 
 
+def rename_topics(db: sqlite_utils.Database, user_id: int, name: str, now: dt.datetime) -> int:
+    """Queue the renaming of the prospect's forum topics (named after their first name) to ``name``."""
+    threads = [r[0] for r in db.execute(
+        "SELECT DISTINCT thread_id FROM handoffs WHERE user_id = ? AND thread_id > 0", [user_id])]
+    for thread_id in threads:
+        Outbox(db).put(STAFF, KIND_TOPIC_RENAME, Reply(name), now, ref=None, thread_id=thread_id)
+    return len(threads)
+
+
+def erase_prospect_rows(db: sqlite_utils.Database, user_id: int) -> int:
+    """The rows for the prospect's private chat (staff answers): deleted, or flagged when in flight."""
+    changed = 0
+    for row_id, in_flight in db.execute("SELECT id, attempt_started_at FROM outbox WHERE audience = ? AND "
+                                        "chat_id = ?", [PROSPECT, user_id]).fetchall():
+        if in_flight is not None:
+            blank_row(db, row_id, "", after_send="delete")
+        else:
+            db.execute("DELETE FROM outbox WHERE id = ?", [row_id])
+        changed += 1
+    return changed
+
+
 def erase_staff_data(db: sqlite_utils.Database, user_id: int, now: dt.datetime, lead_text: str,
-                     handoff_text: str) -> int:
+                     handoff_text: str, topic_name: str = "") -> int:
     """Everything the staff side keeps about one prospect: conversations, relays, lead history.
 
-    Pending relays to the prospect are dropped; the staff messages that show their
-    data (lead notifications, requests, relayed messages) are blanked.
+    Rows to the prospect are deleted; the staff messages that show their data (lead
+    notifications, requests, relayed messages, forum topic names) are blanked.
     """
     refs = [r[0] for r in db.execute("SELECT DISTINCT ref FROM lead_events WHERE user_id = ?", [user_id])]
+    refs += [r[0] for r in db.execute("SELECT ref FROM registrations WHERE user_id = ?", [user_id])
+             if r[0] not in refs]
     handoff_ids = [str(r[0]) for r in db.execute("SELECT id FROM handoffs WHERE user_id = ?", [user_id])]
     changed = blank_staff_messages(db, LEAD_KINDS, refs, lead_text, now)
     changed += blank_staff_messages(db, HANDOFF_STAFF_KINDS, handoff_ids, handoff_text, now)
-    changed += db.execute("DELETE FROM outbox WHERE audience = ? AND chat_id = ? AND status = ?",
-                          [PROSPECT, user_id, PENDING]).rowcount
+    if topic_name:
+        changed += rename_topics(db, user_id, topic_name, now)
+    changed += erase_prospect_rows(db, user_id)
     changed += db.execute("DELETE FROM lead_events WHERE user_id = ?", [user_id]).rowcount
     changed += db.execute("DELETE FROM handoffs WHERE user_id = ?", [user_id]).rowcount
     return changed
 
 
+def forget_lead(db: sqlite_utils.Database, ref: str, now: dt.datetime, lead_text: str) -> int:
+    """Retention of one pre-registration: blank its staff messages, then drop its history."""
+    changed = blank_staff_messages(db, LEAD_KINDS, [ref], lead_text, now)
+    return changed + db.execute("DELETE FROM lead_events WHERE ref = ?", [ref]).rowcount
+
+
 def purge_staff_data(db: sqlite_utils.Database, cutoff: dt.datetime) -> dict[str, int]:
-    """Retention: conversations ended before ``cutoff``, and the history of leads that no longer exist."""
+    """Retention: conversations ended before ``cutoff``, and the history of leads that no longer exist.
+
+    The people concerned are erased whole by :func:`bot.storage.personal.purge`; this
+    keeps the old behaviour for what is left (an ended conversation of someone still active).
+    """
     handoffs = db.execute(
         "DELETE FROM handoffs WHERE status = ? AND julianday(closed_at) < julianday(?)",
         [ENDED, stamp(cutoff)]).rowcount

@@ -1,0 +1,124 @@
+"""End to end: what an erasure or the retention purge leaves in the database file and the staff group.
+
+The check is the one an auditor would make: after ``/supprimer`` (or ``run_bot.py
+purge --today`` years later), the WAL is checkpointed and the bytes of the SQLite
+file are searched for the prospect's e-mail, phone number and the sentences they
+typed. Nothing may be found. The staff group's copies (lead card, request,
+relayed messages, the forum topic named after the prospect) must read "effacé".
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from e2e_support import PROJECT_ROOT, bot_env, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+from test_e2e_staff import MARIE, PROSPECT, STAFF, command, pre_register, press, say, staff_says, start_bot
+
+QUESTION = "je suis Zoe Dupont et mon numero perso est le 0698765432 pour la rentree"
+RELAY = "mon adresse est 12 rue des Lilas a Amiens, rappelez moi"
+ANSWER = "Bonjour, nous vous rappelons demain matin sans faute"
+
+
+def needles(user: int, last_name: str = "Dupont") -> list[str]:
+    """What must not survive: e-mail, phone (any spacing), sentences typed by the prospect or staff."""
+    return [f"{last_name.lower()}.{user}@example.com", "612345678", "12 34 56 78", "0698765432",
+            QUESTION, RELAY, ANSWER, "rue des Lilas"]
+
+
+def found_in_file(db_path: Path, words: list[str]) -> list[str]:
+    """The words still present in the database file (and its WAL), after a checkpoint."""
+    db = sqlite3.connect(db_path)
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        db.close()
+    data = b"".join(p.read_bytes() for p in (db_path, Path(f"{db_path}-wal")) if p.exists())
+    return [w for w in words if w.encode() in data]
+
+
+def serve_topic_edits(double: Any) -> None:
+    """``editForumTopic``, which the double lacks: rename the topic as Telegram would."""
+    def edit(params: dict[str, Any], files: Any) -> bool:
+        topics = double._topics[int(params["chat_id"])]
+        topics[int(params["message_thread_id"])]["name"] = params["name"]
+        return True
+    double.register_method("editForumTopic", edit)
+
+
+def converse(double: Any, user: int = PROSPECT) -> tuple[str, dict, int]:
+    """Pre-register, ask a question, talk to staff in a forum topic; returns (ref, request, thread)."""
+    ref = pre_register(double, user)
+    say(double, user, QUESTION, ".", first_name="Zoé")
+    command(double, user, "/conseiller", "ici même", first_name="Zoé")
+    request = double.wait_for_text(STAFF, "veut parler à quelqu'un")
+    thread = request["message_thread_id"]
+    say(double, user, RELAY, "Transmis", first_name="Zoé")
+    double.wait_for_text(STAFF, "rue des Lilas")
+    staff_says(double, MARIE, ANSWER, message_thread_id=thread)
+    double.wait_for_text(user, "rappelons demain")
+    return ref, request, thread
+
+
+def test_supprimer_leaves_no_byte_of_the_prospect_and_blanks_every_staff_copy(
+        botapi_double, bot_process_factory, tmp_path: Path) -> None:
+    double = botapi_double
+    serve_topic_edits(double)
+    bot = start_bot(bot_process_factory, double, forum=True)
+    ref, request, thread = converse(double)
+    lead = next(m for m in double.messages_to(STAFF) if ref in (m.get("text") or "") and "Lilas" not in m["text"])
+    relayed = double.wait_for_text(STAFF, "rue des Lilas")
+    assert "Zoé" in double.topics(STAFF)[thread]["name"]
+
+    command(double, PROSPECT, "/supprimer", "tout effacer", first_name="Zoé")
+    press(double, PROSPECT, "🗑️ Oui, tout effacer", "C'est fait")
+    for message in (lead, request, relayed):
+        double.wait_until(lambda m=message: "effacé" in double.message(STAFF, m["message_id"])["text"], 10,
+                          "staff copy blanked")
+    double.wait_until(lambda: "Zoé" not in double.topics(STAFF)[thread]["name"], 10, "topic renamed")
+    assert "effacées" in double.topics(STAFF)[thread]["name"]
+    assert found_in_file(tmp_path / "bot.db", needles(PROSPECT)) == []
+    bot.stop()
+    assert found_in_file(tmp_path / "bot.db", needles(PROSPECT)) == []
+
+
+def test_a_lead_erased_while_it_is_being_sent_is_blanked_once_posted(
+        botapi_double, bot_process_factory, tmp_path: Path) -> None:
+    double = botapi_double
+    start_bot(bot_process_factory, double)
+    double.inject("sendMessage", chat_id=STAFF, delay=4)
+    ref = pre_register(double, PROSPECT)
+    command(double, PROSPECT, "/supprimer", "tout effacer", first_name="Zoé")
+    press(double, PROSPECT, "🗑️ Oui, tout effacer", "C'est fait")
+    lead = double.wait_for_text(STAFF, f"{ref}|effacée", timeout=15)  # posted with the lead, or already blanked
+    double.wait_until(lambda: "effacée" in double.message(STAFF, lead["message_id"])["text"], 15,
+                      "the lead posted after the erasure is blanked")
+    assert ref not in double.message(STAFF, lead["message_id"])["text"]
+    assert found_in_file(tmp_path / "bot.db", needles(PROSPECT)[:3]) == []
+
+
+def test_the_purge_years_later_leaves_no_byte_and_blanks_the_staff_copies(
+        botapi_double, bot_process_factory, tmp_path: Path) -> None:
+    double = botapi_double
+    serve_topic_edits(double)
+    bot = start_bot(bot_process_factory, double, forum=True)
+    ref, request, thread = converse(double)
+    lead = next(m for m in double.messages_to(STAFF) if ref in (m.get("text") or "") and "Lilas" not in m["text"])
+    bot.stop()
+
+    env = bot_env(double, tmp_path, STAFF_CHAT_ID=STAFF)
+    result = subprocess.run([sys.executable, "run_bot.py", "purge", "--today", "2031-06-01"], cwd=PROJECT_ROOT,
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "1 pré-inscription" in result.stdout and "Dupont" not in result.stdout
+    assert found_in_file(tmp_path / "bot.db", needles(PROSPECT)) == []
+
+    start_bot(bot_process_factory, double, forum=True)  # the blanking edits go out when the bot runs
+    for message in (lead, request):
+        double.wait_until(lambda m=message: "effacé" in double.message(STAFF, m["message_id"])["text"], 10,
+                          "staff copy blanked after the purge")
+    double.wait_until(lambda: "Zoé" not in double.topics(STAFF)[thread]["name"], 10, "topic renamed")
+    assert re.search(r"MCO-", double.message(STAFF, lead["message_id"])["text"]) is None
