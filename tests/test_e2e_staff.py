@@ -221,10 +221,15 @@ def test_a_live_conversation_both_ways_and_its_end(botapi_double, bot_process_fa
     assert "ici même" in opened["text"] and buttons(opened) == ["↩️ Revenir au bot"]
 
     request = double.wait_for_text(STAFF, "veut parler à quelqu'un")
-    assert "Zoé" in request["text"] and "combien coûte une pizza" in request["text"]
-    assert "pas de réponse" in request["text"] and "Salaire" in request["text"]
+    # Question texts are shown on demand only (issue 9, #4): a count, and a button.
+    assert "Zoé" in request["text"] and "pizza" not in request["text"] and ": 2" in request["text"]
     assert str(PROSPECT) not in request["text"], "no Telegram id in the group"
-    assert buttons(request) == ["✅ Terminer"]
+    assert buttons(request) == ["✅ Terminer", "🔎 Voir ses questions"]
+    mark = double.mark()
+    double.click_button(MARIE, "🔎 Voir ses questions", chat_id=STAFF, message_id=request["message_id"])
+    shown = double.wait_for_text(STAFF, "Dernières questions", since=mark)
+    assert "combien coûte une pizza" in shown["text"] and "pas de réponse" in shown["text"]
+    assert "Salaire" in shown["text"]
 
     say(double, PROSPECT, "Est-ce qu'il y a un <internat> & une cantine ?", "Transmis", first_name="Zoé")
     relayed = double.wait_for_text(STAFF, "internat")

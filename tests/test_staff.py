@@ -291,10 +291,14 @@ def open_conversation(assistant: Assistant) -> dict[str, Any]:
 def test_a_request_reaches_staff_with_the_context_and_little_else(assistant: Assistant) -> None:
     request = open_conversation(assistant)
     text = request["text"]
-    assert "Zoé (n°1)" in text and "« c combien le salaire » → réponse « Salaire de l'apprenti »" in text
-    assert "« combien coute une pizza » → pas de réponse" in text
+    # The questions' texts are not copied into the group: a count and a button to read them (issue 9, #4).
+    assert "Zoé (n°1)" in text and "Questions posées au bot avant cette demande : 2" in text
+    assert "pizza" not in text and "salaire" not in text
     assert "Dupont" not in text and str(ZOE.user_id) not in text
-    assert request["buttons"] == [[["✅ Terminer", "s:h:end:1"]]]
+    assert request["buttons"] == [[["✅ Terminer", "s:h:end:1"], ["🔎 Voir ses questions", "s:h:q:1"]]]
+    shown = staff(assistant, callback_data="s:h:q:1").replies[0].text
+    assert "« c combien le salaire » → réponse « Salaire de l'apprenti »" in shown
+    assert "« combien coute une pizza » → pas de réponse" in shown
     row = assistant.db.execute("SELECT user_id, status, root_outbox_id, first_name FROM handoffs").fetchone()
     assert row == (ZOE.user_id, "open", request["id"], "Zoé")
     assert "déjà en contact" in say(assistant, Kind.COMMAND, "conseiller")
@@ -404,6 +408,20 @@ def test_supprimer_erases_conversations_relays_and_blanks_staff_messages(assista
     assert all("effacé" in text and ref not in text for text in blanked.values())
     said = staff(assistant, text="Allô ?", reply_to_message_id=message_of(assistant, "handoff")).replies[0].text
     assert "supprimé ses données" in said
+
+
+def test_health_questions_never_reach_the_staff_group(assistant: Assistant) -> None:
+    say(assistant, Kind.TEXT, "je suis seropositif, je dois le dire a l'entreprise ?")
+    say(assistant, Kind.TEXT, "je prends des antidepresseurs, ca pose probleme ?")
+    say(assistant, Kind.TEXT, "combien coute une pizza")
+    say(assistant, Kind.BUTTON, "conseiller")
+    stored = [r[0] for r in assistant.db.execute("SELECT text FROM questions")]
+    assert not any("seropositif" in t or "antidepresseurs" in t for t in stored), stored
+    request = outbox_rows(assistant, "handoff")[0]["text"]
+    assert "seropositif" not in request and "pizza" not in request
+    shown = staff(assistant, callback_data="s:h:q:1").replies[0].text
+    assert shown.count("question masquée") == 2 and "pizza" in shown
+    assert "seropositif" not in shown and "antidepresseurs" not in shown
 
 
 def test_purge_forgets_old_conversations_and_orphan_history(assistant: Assistant) -> None:

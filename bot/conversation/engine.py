@@ -163,7 +163,8 @@ class Assistant:
         turn.replies.extend(answer.replies)
         # No health detail is ever stored, even in the question log (staff read it in
         # /sans_reponse): the question is answered, its text replaced by a marker.
-        kept = turn.faq.render.text("general.question_sante_retiree") if mentions_health(text) else text
+        health = mentions_health(text, turn.faq.kb.health_words)
+        kept = turn.faq.render.text("general.question_sante_retiree") if health else text
         turn.state["last_question"] = kept[:300]
         self.questions.record(turn.user_id, kept, answer.entry, answer.score, answer.outcome,
                               self.clock.now())

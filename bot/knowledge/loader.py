@@ -11,6 +11,7 @@ Layout of the folder (see ``knowledge/README.md``)::
     calendar.yaml     open_days:  [{date, start, end}]
     topics.yaml       topics:     [{id, label}]
     synonyms.yaml     synonyms:   [[canonical, variant, ...]]
+    sante.yaml        mots_sante: [word or phrase, stem*, ...]   (health words: never stored)
     smalltalk.yaml    smalltalk:  [{id, questions, answer}]
     entries/*.yaml    entries:    [{id, title, topic, questions, keywords, answer, related}]
     texts/*.yaml      {key: sentence}       (what the bot itself says)
@@ -75,6 +76,7 @@ def load_knowledge(directory: Path) -> tuple[KnowledgeBase, list[Problem]]:
     kb.open_days = _read_calendar(ctx, directory / "calendar.yaml")
     kb.topics = _read_topics(ctx, directory / "topics.yaml")
     kb.synonyms = _read_synonyms(ctx, directory / "synonyms.yaml")
+    kb.health_words = _read_health_words(ctx, directory / "sante.yaml")
     kb.smalltalk = _read_entries(ctx, [directory / "smalltalk.yaml"], "smalltalk", SMALLTALK_FIELDS)
     entry_files = sorted((directory / "entries").glob("*.yaml")) if (directory / "entries").is_dir() else []
     if not entry_files:
@@ -206,6 +208,19 @@ def _read_synonyms(ctx: _Context, path: Path) -> list[list[str]]:
             continue
         groups.append([str(w).strip() for w in words])
     return groups
+
+
+def _read_health_words(ctx: _Context, path: Path) -> tuple[str, ...]:
+    """``sante.yaml``: the words that make the bot keep a text out of the database."""
+    data = _top(ctx, path, "mots_sante", list)
+    words: list[str] = []
+    for index, word in enumerate(data or []):
+        text = str(word).strip() if isinstance(word, (str, int)) else ""
+        if not re.search(r"[^\W\d_]", text) or "*" in text.rstrip("*"):
+            ctx.problem(data.line_of(index), "un mot de santé est un mot ou une expression, avec au plus une * à la fin")
+            continue
+        words.append(text)
+    return tuple(words)
 
 
 def _read_texts(ctx: _Context, path: Path, known: set[str]) -> dict[str, str]:

@@ -76,6 +76,8 @@ class KnowledgeBase:
     synonyms: list[list[str]] = field(default_factory=list)
     open_days: list[OpenDay] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
+    #: Words and phrases that reveal health or disability (``sante.yaml``): such text is never stored.
+    health_words: tuple[str, ...] = ()
 
     def entries_of_topic(self, topic_id: str) -> list[Entry]:
         """The entries listed under a topic of the menu, in file order."""

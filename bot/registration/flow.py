@@ -168,7 +168,7 @@ class RegistrationFlow:
             self._contact(turn, draft, step)
         elif kind is not Kind.TEXT:
             turn.say(self._prompt(turn, step, self._data(draft), intro=self._t(turn, "form.pas_du_texte")))
-        elif mentions_health(turn.msg.payload):
+        elif mentions_health(turn.msg.payload, turn.faq.kb.health_words):
             turn.say(Reply(self._t(turn, "form.sante")))
             turn.say(self._prompt(turn, step, self._data(draft), resume=True))
         elif step in steps.TYPED:
@@ -305,7 +305,7 @@ class RegistrationFlow:
         """The one-tap profile name: checked again, as if it had been typed."""
         raw = turn.msg.person.last_name if step == steps.LAST_NAME else turn.msg.person.first_name
         result = validate_name(raw)
-        if isinstance(result, Valid) and not mentions_health(raw):
+        if isinstance(result, Valid) and not mentions_health(raw, turn.faq.kb.health_words):
             self._accept(turn, draft, step, result.value, [])
         else:
             self._stale(turn, step, draft)
@@ -451,7 +451,7 @@ class RegistrationFlow:
     def _profile_buttons(self, turn: Turn, step: str) -> list[list[Button]]:
         raw = turn.msg.person.last_name if step == steps.LAST_NAME else turn.msg.person.first_name
         result = validate_name(raw)
-        if not isinstance(result, Valid) or mentions_health(raw):
+        if not isinstance(result, Valid) or mentions_health(raw, turn.faq.kb.health_words):
             return []
         return [[Button(self._t(turn, "form.bouton_profil", valeur=result.value), PROFILE + step)]]
 

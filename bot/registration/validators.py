@@ -18,6 +18,7 @@ disability contact instead.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -608,17 +609,36 @@ def _fold_for_search(text: str) -> str:
     return _collapse_spaces(re.sub(r"[^0-9a-z]+", " ", folded))
 
 
-def mentions_health(text: str) -> bool:
+@functools.lru_cache(maxsize=8)
+def _words_regex(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The staff's word list (``knowledge/sante.yaml``) as one regex over folded text.
+
+    Each item is a word or phrase; a final ``*`` matches any ending ("antidepresseur*");
+    spaces and hyphens are optional ("burn out" matches "burn-out" and "burnout").
+    """
+    parts = []
+    for word in words:
+        base = _fold_for_search(word.rstrip("*"))
+        if base:
+            parts.append(re.escape(base).replace(r"\ ", " ?") + (r"\w*" if word.endswith("*") else ""))
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b") if parts else None
+
+
+def mentions_health(text: str, words: tuple[str, ...] = ()) -> bool:
     """True when ``text`` seems to mention a disability or a health condition.
 
     Used to *never store* such details: the bot drops the answer and points the
     prospect to the disability contact. Case-, accent- and typo-tolerant, and
-    matched on whole words (see the comment above for the rules).
+    matched on whole words (see the comment above for the rules). ``words`` is the
+    list staff keep in ``knowledge/sante.yaml``, searched on top of the built-in patterns.
     """
     if any(symbol in text for symbol in _HEALTH_SYMBOLS):
         return True
     folded = _fold_for_search(text)
     if _HEALTH_REGEX.search(folded):
+        return True
+    extra = _words_regex(tuple(words))
+    if extra is not None and extra.search(folded):
         return True
     return any(
         len(word) >= 6 and OSA.distance(word, keyword, score_cutoff=1) <= 1

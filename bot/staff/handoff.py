@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from bot.conversation.messages import Button, Kind, Reply
 from bot.staff.desk import PREFIX, StaffInput, StaffResult, clean
+from bot.registration.validators import mentions_health
 from bot.staff.intent import wants_a_person
 from bot.storage.outbox import STAFF, Delivery
 from bot.storage.registrations import RegistrationStore
@@ -69,6 +70,7 @@ class HandoffDesk:
     QUIT = "h:quit"
     STAFF_PREFIX = PREFIX + "h:"
     END = STAFF_PREFIX + "end:"  # + handoff id
+    QUESTIONS = STAFF_PREFIX + "q:"  # + handoff id: show the prospect's last questions
     #: State key: the conversation whose first relayed message was acknowledged.
     ACK = "handoff_ack"
 
@@ -122,16 +124,38 @@ class HandoffDesk:
         registration = RegistrationStore(self.assistant.db).registration(turn.user_id)
         if registration is not None:
             lines.append(render.text("staff.demande_inscrit", ref=registration["ref"]))
+        buttons = [[Button(render.text("staff.bouton_terminer"), f"{self.END}{handoff_id}")]]
         recent = self.assistant.questions.recent_of(turn.user_id, RECENT_QUESTIONS)
-        if recent:
-            lines.append(render.text("staff.demande_echanges"))
-            lines += [render.text("staff.demande_echange", question=clean(q["text"], QUESTION_CHARS),
-                                  valeur=self._outcome(q)) for q in recent]
+        if recent:  # a count, not the texts: a question may tell more than the prospect meant staff to read
+            lines.append(render.text("staff.demande_questions", n=len(recent)))
+            buttons[0].append(Button(render.text("staff.bouton_questions"), f"{self.QUESTIONS}{handoff_id}"))
         else:
             lines.append(render.text("staff.demande_aucun_echange"))
         lines.append(render.text("staff.demande_aide"))
-        buttons = [[Button(render.text("staff.bouton_terminer"), f"{self.END}{handoff_id}")]]
         return Reply("\n".join(lines), buttons)
+
+    def questions_text(self, handoff_id: int) -> str:
+        """The prospect's last questions to the bot, shown when a staff member asks for them.
+
+        Questions that mention health stay hidden (their text was not even stored,
+        or the word list grew since): staff see only that there was one.
+        """
+        handoff = self.store.get(handoff_id)
+        if handoff is None:
+            return self.desk.text("staff.conversation_introuvable")
+        render = self.desk.render()
+        marker = render.text("general.question_sante_retiree")
+        words = self.assistant.knowledge.current.kb.health_words
+        lines = [render.text("staff.questions_titre", prenom=handoff["first_name"], n=handoff_id)]
+        for q in self.assistant.questions.recent_of(handoff["user_id"], RECENT_QUESTIONS):
+            if q["text"] == marker or mentions_health(q["text"], words):
+                lines.append(render.text("staff.question_masquee"))
+            else:
+                lines.append(render.text("staff.demande_echange", question=clean(q["text"], QUESTION_CHARS),
+                                         valeur=self._outcome(q)))
+        if len(lines) == 1:
+            lines.append(render.text("staff.demande_aucun_echange"))
+        return "\n".join(lines)
 
     def _outcome(self, question: dict[str, Any]) -> str:
         entry = self.assistant.knowledge.current.kb.entries.get(question.get("entry") or "")
@@ -246,7 +270,12 @@ class HandoffDesk:
         return StaffResult([Reply(self.end(handoff["id"], inp))])
 
     def on_staff_button(self, inp: StaffInput) -> StaffResult:
-        """The "Terminer" button of a request."""
+        """The "Terminer" and "Voir ses questions" buttons of a request."""
+        if inp.callback_data.startswith(self.QUESTIONS):
+            raw = inp.callback_data[len(self.QUESTIONS):]
+            if not raw.isdigit():
+                return StaffResult(notice=self.desk.text("staff.bouton_indisponible"))
+            return StaffResult([Reply(self.questions_text(int(raw)))])
         raw = inp.callback_data[len(self.END):] if inp.callback_data.startswith(self.END) else ""
         if not raw.isdigit():
             return StaffResult(notice=self.desk.text("staff.bouton_indisponible"))
