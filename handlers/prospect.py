@@ -88,6 +88,15 @@ async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies
     who blocked the bot is not retried.
     """
     for reply in replies:
+        if reply.document is not None:  # /mesdonnees when long: a file, with a short caption
+            from handlers.staff import send_reply
+
+            try:
+                await send_reply(context.bot, chat_id, reply)
+            except Forbidden:
+                log.info("reply not delivered: the prospect blocked the bot")
+                return
+            continue
         for text, keyboard in telegram_messages(reply):
             try:
                 await _send_with_retries(context, chat_id, text, keyboard)

@@ -122,3 +122,42 @@ def test_the_purge_years_later_leaves_no_byte_and_blanks_the_staff_copies(
                           "staff copy blanked after the purge")
     double.wait_until(lambda: "Zoé" not in double.topics(STAFF)[thread]["name"], 10, "topic renamed")
     assert re.search(r"MCO-", double.message(STAFF, lead["message_id"])["text"]) is None
+
+
+# --- /mesdonnees (issue 9, #7) ---------------------------------------------------------------
+
+
+def test_mesdonnees_shows_everything_held_in_words_with_dates(botapi_double, bot_process_factory,
+                                                              tmp_path: Path) -> None:
+    double = botapi_double
+    start_bot(bot_process_factory, double)
+    ref = pre_register(double, PROSPECT)
+    lead = double.wait_for_text(STAFF, re.escape(ref))
+    double.click_button(MARIE, "🙋 Je m'en occupe", chat_id=STAFF, message_id=lead["message_id"])
+    double.wait_until(lambda: "Pris en charge" in double.message(STAFF, lead["message_id"])["text"], 10, "taken")
+    say(double, PROSPECT, "la cantine du lycee est ouverte le samedi ?", ".", first_name="Zoé")
+    command(double, PROSPECT, "/conseiller", "ici même", first_name="Zoé")
+
+    shown = command(double, PROSPECT, "/mesdonnees", "Ce que je garde", first_name="Zoé")["text"]
+    assert ref in shown and f"dupont.{PROSPECT}@example.com" in shown
+    assert "prise en charge par l'équipe" in shown and "en_charge" not in shown, "status in words"
+    assert "Ce qui lui est arrivé" in shown and "envoyée" in shown
+    assert re.search(r"\d{1,2} \w+ 20\d\d : prise en charge", shown), "each change with its date"
+    assert "la cantine du lycee est ouverte le samedi ?" in shown, "the stored questions themselves"
+    assert "Conversation n°1 avec l'équipe" in shown and "Zoé" in shown
+
+
+def test_a_long_mesdonnees_comes_as_a_document(botapi_double, bot_process_factory, tmp_path: Path) -> None:
+    double = botapi_double
+    start_bot(bot_process_factory, double)
+    pre_register(double, PROSPECT)
+    for i in range(30):
+        say(double, PROSPECT, f"question numero {i} sur la vie au lycee, les horaires du car et le sport", ".",
+            first_name="Zoé")
+    mark = double.mark()
+    double.push_command(PROSPECT, "/mesdonnees", first_name="Zoé")
+    double.wait_for(lambda c: c.status == 200, method="sendDocument", since=mark)
+    message, upload = double.documents_to(PROSPECT)[-1]
+    content = upload.data.decode("utf-8")
+    assert "question numero 0 " in content and "question numero 29 " in content
+    assert f"dupont.{PROSPECT}@example.com" in content and "fichier" in message["caption"]

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 MODE = "form"
 #: Set in the state between "/inscription" and the consent (no draft exists yet).
 CONSENT_FLAG = "form_consent"
+#: Longest ``/mesdonnees`` sent as a message (UTF-16 units); longer goes as a file.
+DATA_AS_FILE = 3500
 #: Set in the state between "/supprimer" and its confirmation button.
 ERASE_FLAG = "erase_asked"
 
@@ -120,8 +122,17 @@ class RegistrationFlow:
         turn.say(Reply(text, remove_keyboard=True))
 
     def show_data(self, turn: Turn) -> None:
-        """``/mesdonnees``: everything stored about the prospect."""
-        turn.say(Reply(self._data_text(turn)))
+        """``/mesdonnees``: everything stored about the prospect; as a file when it is long.
+
+        A message is cut by Telegram at 4,096 UTF-16 units: past :data:`DATA_AS_FILE`
+        the full text goes in a document, with a short caption.
+        """
+        text = self._data_text(turn)
+        if len(text.encode("utf-16-le")) // 2 <= DATA_AS_FILE:
+            turn.say(Reply(text))
+            return
+        document = ("mes-donnees.txt", text.replace("**", "").encode("utf-8"))
+        turn.say(Reply(self._t(turn, "form.donnees_fichier"), document=document))
 
     def ask_erase(self, turn: Turn) -> None:
         """``/supprimer``: ask for a confirmation with two buttons."""
@@ -502,7 +513,8 @@ class RegistrationFlow:
         lines = [self._t(turn, "form.donnees_intro")]
         if registration is not None:
             lines += ["", self._t(turn, "form.donnees_inscription", ref=registration["ref"],
-                                  statut=registration["status"], date=_day(registration["updated_at"]))]
+                                  statut=self._status_words(turn, registration["status"]),
+                                  date=_day(registration["updated_at"]))]
             lines += self._field_lines(turn, registration)
             if registration.get("consent_at"):
                 lines.append(self._t(turn, "form.donnees_consentement", date=_day(registration["consent_at"])))
@@ -518,12 +530,57 @@ class RegistrationFlow:
             extra.append(self._t(turn, "form.donnees_source", source=prospect[0]))
         if questions:
             extra.append(self._t(turn, "form.donnees_questions", n=questions))
+            extra += [self._t(turn, "form.donnees_question", date=_day(q["at"]), question=q["text"])
+                      for q in self.assistant.questions.of_user(uid)]
+            extra.append(self._t(turn, "form.donnees_questions_duree",
+                                 jours=self.assistant.settings.question_retention_days))
+        if registration is not None:
+            lines += self._history_lines(turn, registration["ref"])
+        lines += self._conversation_lines(turn, uid)
         if extra:
             lines += [""] + extra
         if registration is None and draft is None and not extra:
             lines.append(self._t(turn, "form.donnees_rien"))
         lines += ["", self._t(turn, "form.donnees_fin", mois=self.assistant.retention_months)]
         return "\n".join(lines)
+
+    def _status_words(self, turn: Turn, status: str) -> str:
+        """A lead status as the prospect reads it (``en_charge`` -> "prise en charge par l'équipe")."""
+        key = f"form.statut_{status}"
+        return self._t(turn, key) if key in turn.faq.kb.texts else status
+
+    def _history_lines(self, turn: Turn, ref: str) -> list[str]:
+        """What happened to the pre-registration, with dates (``lead_events``)."""
+        events = self.assistant.db.execute(
+            "SELECT at, event, status FROM lead_events WHERE ref = ? ORDER BY id", [ref]).fetchall()
+        if not events:
+            return []
+        lines = [self._t(turn, "form.donnees_historique")]
+        for at, event, status in events:
+            what = self._status_words(turn, status) if event == "statut" else self._t(turn, f"form.evenement_{event}")
+            lines.append(self._t(turn, "form.donnees_evenement", date=_day(at), valeur=what))
+        return lines
+
+    def _conversation_lines(self, turn: Turn, user_id: int) -> list[str]:
+        """Conversations with the team: dates, and the messages still stored (until delivered)."""
+        handoffs = self.assistant.db.execute(
+            "SELECT id, first_name, opened_at, closed_at FROM handoffs WHERE user_id = ? ORDER BY id",
+            [user_id]).fetchall()
+        lines: list[str] = []
+        for handoff_id, first_name, opened, closed in handoffs:
+            key = "form.donnees_conversation_close" if closed else "form.donnees_conversation"
+            lines += ["", self._t(turn, key, n=handoff_id, prenom=first_name, debut=_day(opened), fin=_day(closed))]
+            for text in self._conversation_messages(user_id, str(handoff_id)):
+                lines.append(self._t(turn, "form.donnees_message", message=text))
+        return lines
+
+    def _conversation_messages(self, user_id: int, ref: str) -> list[str]:
+        """Texts of the conversation's relays still in the outbox (both ways), oldest first."""
+        rows = self.assistant.db.execute(
+            "SELECT json_extract(payload, '$.text') FROM outbox WHERE ref = ? AND kind IN ('relay_in', 'relay_out') "
+            "AND (audience = 'staff' OR chat_id = ?) AND json_extract(payload, '$.edit_of') IS NULL ORDER BY id",
+            [ref, user_id]).fetchall()
+        return [r[0] for r in rows if r[0]]
 
     def _field_lines(self, turn: Turn, data: dict[str, Any]) -> list[str]:
         return [self._t(turn, "form.recap_ligne", champ=self._t(turn, f"form.champ_{f}"),
