@@ -120,6 +120,8 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
     application.add_handler(TypeHandler(Update, guards.flood_guard), group=-1)
     staff.register(application, settings.staff_chat_id)  # first: its guard, and group 0's first places
     private = filters.ChatType.PRIVATE
+    # An edit is an update of its own: handled first, so it never reaches the handlers of new messages.
+    application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, prospect.on_edited))
     application.add_handler(MessageHandler(private & filters.COMMAND, prospect.on_command))
     application.add_handler(MessageHandler(private & filters.TEXT, prospect.on_text))
     application.add_handler(MessageHandler(private & filters.CONTACT, prospect.on_contact))

@@ -155,6 +155,12 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _answer(update, context, Incoming(person_of(update), Kind.TEXT, message.text or ""))
 
 
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: never read again as input (the core may note it, see ``Kind.EDITED``)."""
+    message = update.edited_message
+    await _answer(update, context, Incoming(person_of(update), Kind.EDITED, (message.text or "") if message else ""))
+
+
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An inline button: answer, and acknowledge the press (its spinner stops).
 

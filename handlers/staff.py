@@ -82,6 +82,10 @@ def staff_input(update: Update, bot_username: str | None) -> StaffInput | None:
             return None
         command, args = command.lower(), tuple(words[:5])
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    if update.edited_message is not None:  # an edit: its new text, never a command to run again
+        return StaffInput(chat.id, user.id, user.first_name or "", text=text, message_id=message.message_id,
+                          reply_to_message_id=reply_to, message_thread_id=_thread_of(message),
+                          update_id=update.update_id, edited=True)
     return StaffInput(chat.id, user.id, user.first_name or "", text=text if not command else "",
                       command=command, args=args, message_id=message.message_id,
                       reply_to_message_id=reply_to, message_thread_id=_thread_of(message),
@@ -262,6 +266,8 @@ def register(application: Application, staff_chat_id: int | None) -> None:
     application.add_handler(StaffButtonHandler(on_button, staff_chat_id))
     application.add_handler(MessageHandler(in_staff & filters.COMMAND, on_command))
     application.add_handler(MessageHandler(in_staff & ~filters.COMMAND, on_message))
+    edited = filters.Chat(chat_id=staff_chat_id) & filters.UpdateType.EDITED_MESSAGE
+    application.add_handler(MessageHandler(edited, on_message))  # a staff answer corrected: see staff_edit
 
 
 async def set_staff_commands(application: Application, attempt: int = 0) -> None:

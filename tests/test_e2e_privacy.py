@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from e2e_support import PROJECT_ROOT, bot_env, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
-from test_e2e_staff import MARIE, PROSPECT, STAFF, command, pre_register, press, say, staff_says, start_bot
+from test_e2e_staff import MARIE, PAUL, PROSPECT, STAFF, command, pre_register, press, say, staff_says, start_bot
 
 QUESTION = "je suis Zoe Dupont et mon numero perso est le 0698765432 pour la rentree"
 RELAY = "mon adresse est 12 rue des Lilas a Amiens, rappelez moi"
@@ -161,3 +161,59 @@ def test_a_long_mesdonnees_comes_as_a_document(botapi_double, bot_process_factor
     content = upload.data.decode("utf-8")
     assert "question numero 0 " in content and "question numero 29 " in content
     assert f"dupont.{PROSPECT}@example.com" in content and "fichier" in message["caption"]
+
+
+# --- internal notes and edits (issue 9, #11 and #12) ------------------------------------------
+
+
+def push_edit(double: Any, update: dict, new_text: str) -> None:
+    """The user edits the message of an update they sent: Telegram sends an ``edited_message``."""
+    edited = {**update["message"], "text": new_text, "edit_date": update["message"]["date"] + 5}
+    double.push_update({"edited_message": edited})
+
+
+def test_staff_notes_in_a_forum_topic_stay_in_the_group(botapi_double, bot_process_factory, tmp_path: Path) -> None:
+    double = botapi_double
+    start_bot(bot_process_factory, double, forum=True)
+    command(double, PROSPECT, "/conseiller", "ici même", first_name="Zoé")
+    thread = double.wait_for_text(STAFF, "veut parler à quelqu'un")["message_thread_id"]
+    mark = double.mark()
+    staff_says(double, MARIE, "! elle a l'air motivee, a rappeler lundi", message_thread_id=thread)
+    staff_says(double, PAUL, "#note dossier complet", message_thread_id=thread)
+    staff_says(double, MARIE, "Bonjour Zoé, je vous écoute", message_thread_id=thread)
+    double.wait_for_text(PROSPECT, "je vous écoute", since=mark)
+    told = " ".join(m.get("text") or "" for m in double.messages_to(PROSPECT))
+    assert "motivee" not in told and "dossier complet" not in told
+    assert not any("motivee" in (m.get("text") or "") for m in double.messages_to(STAFF)), "no echo either"
+
+
+def test_an_edited_form_answer_is_not_read_again(botapi_double, bot_process_factory, tmp_path: Path) -> None:
+    double = botapi_double
+    start_bot(bot_process_factory, double)
+    command(double, PROSPECT, "/inscription", "RGPD", first_name="Zoé", last_name="Dupont")
+    press(double, PROSPECT, "✅ J'accepte", "nom de famille")
+    mark = double.mark()
+    update = double.push_text(PROSPECT, "Dupont", first_name="Zoé", last_name="Dupont")
+    double.wait_for_text(PROSPECT, "prénom", since=mark)
+    mark = double.mark()
+    push_edit(double, update, "Martin")
+    note = double.wait_for_text(PROSPECT, "modifié un message", since=mark)
+    assert "récapitulatif" in note["text"]
+    draft = sqlite3.connect(tmp_path / "bot.db").execute("SELECT data, step FROM drafts").fetchone()
+    assert "Dupont" in draft[0] and "Martin" not in draft[0] and draft[1] == "first_name"
+
+
+def test_a_staff_edit_reaches_the_prospect_as_a_correction(botapi_double, bot_process_factory,
+                                                           tmp_path: Path) -> None:
+    double = botapi_double
+    start_bot(bot_process_factory, double)
+    command(double, PROSPECT, "/conseiller", "ici même", first_name="Zoé")
+    request = double.wait_for_text(STAFF, "veut parler à quelqu'un")
+    mark = double.mark()
+    update = double.push_text(MARIE, "Le rendez-vous est mardi a 10h", chat_id=STAFF,
+                              reply_to_message_id=request["message_id"])
+    double.wait_for_text(PROSPECT, "mardi a 10h", since=mark)
+    mark = double.mark()
+    push_edit(double, update, "Le rendez-vous est mercredi a 10h")
+    correction = double.wait_for_text(PROSPECT, "mercredi a 10h", since=mark)
+    assert "Correction" in correction["text"] and "Marie" in correction["text"]

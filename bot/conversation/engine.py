@@ -84,6 +84,8 @@ class Assistant:
         self.modes: dict[str, Handler] = {}
         #: Called with the turn and the registration row after each confirmed pre-registration.
         self.on_confirmed: list[Callable[[Turn, dict[str, Any]], None]] = []
+        #: Who hears of an edited message while ``state["mode"]`` is set (an edit is never re-read as input).
+        self.edit_handlers: dict[str, Handler] = {}
         #: Asked in turn before a free-text question is matched; one returning True took the message.
         self.text_interceptors: list[Callable[[Turn], bool]] = []
         for install in default_features():
@@ -124,6 +126,11 @@ class Assistant:
 
     def _route(self, turn: Turn) -> None:
         kind = turn.msg.kind
+        if kind is Kind.EDITED:  # read as new input, an old answer would answer the current step
+            handler = self.edit_handlers.get(turn.state.get("mode", ""))
+            if handler is not None:
+                handler(turn)
+            return
         if kind is Kind.COMMAND:
             handler = self.commands.get(turn.msg.payload.lower(), self._unknown_command)
             handler(turn)

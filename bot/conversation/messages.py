@@ -23,6 +23,7 @@ class Kind(str, Enum):
     BUTTON = "button"  # ``payload`` is the button's callback data
     CONTACT = "contact"  # ``payload`` is the phone number, ``contact_user_id`` whose it is
     OTHER = "other"  # sticker, photo, voice note...: ``payload`` names the kind
+    EDITED = "edited"  # an earlier message, edited: ``payload`` is its new text (never re-processed)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,13 @@ class RegistrationFlow:
             text = self._t(turn, "form.annule")
         turn.say(Reply(text, remove_keyboard=True))
 
+    def on_edit(self, turn: Turn) -> None:
+        """An earlier message edited during the form: the answer first given stands, and the prospect is told.
+
+        Re-reading it would take an old answer (a name) for the current step (an e-mail).
+        """
+        turn.say(Reply(self._t(turn, "form.modification_ignoree")))
+
     def show_data(self, turn: Turn) -> None:
         """``/mesdonnees``: everything stored about the prospect; as a file when it is long.
 
@@ -609,4 +616,5 @@ def install(assistant: Assistant) -> RegistrationFlow:
     assistant.buttons[faq_module.APPLY] = flow.start
     assistant.button_prefixes[PREFIX] = flow.on_button
     assistant.modes[MODE] = flow.on_message
+    assistant.edit_handlers[MODE] = flow.on_edit
     return flow

@@ -68,6 +68,8 @@ class StaffInput:
     message_thread_id: int | None = None
     callback_data: str = ""
     update_id: int | None = None
+    #: The input is an edit of an earlier message (``text`` is its new version).
+    edited: bool = False
 
 
 @dataclass
@@ -175,6 +177,8 @@ class StaffDesk:
         """Who handles an input: a button's owner, the command table, or the live conversations."""
         if inp.callback_data:
             return self._button(inp)
+        if inp.edited:
+            return self.handoffs.staff_edit(inp)
         if inp.command:
             return self.commands.run(inp)
         return self.handoffs.staff_message(inp)
@@ -284,6 +288,7 @@ def install(assistant: Assistant) -> StaffDesk:
     assistant.button_prefixes[handoffs.PROSPECT_PREFIX] = handoffs.on_prospect_button
     assistant.modes[handoffs.MODE] = handoffs.on_prospect_message
     assistant.text_interceptors.append(handoffs.intercept)
+    assistant.edit_handlers[handoffs.MODE] = handoffs.on_prospect_edit
     for name in ("menu", "start"):
         assistant.commands[name] = handoffs.leaving_first(assistant.commands[name])
     assistant.buttons[faq_module.MENU] = handoffs.leaving_first(assistant.buttons[faq_module.MENU])

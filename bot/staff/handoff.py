@@ -57,6 +57,15 @@ Handler = Callable[["Turn"], None]
 
 #: Longest relayed message: room is left under Telegram's 4096 for the label around it.
 MAX_RELAY = 3500
+#: A staff message starting with one of these is an internal note: never relayed to the prospect.
+NOTE_MARKS = ("!", "#note")
+
+
+def is_note(text: str) -> bool:
+    """Whether a staff message is an internal note (see :data:`NOTE_MARKS`)."""
+    return text.lstrip().lower().startswith(NOTE_MARKS)
+
+
 #: How many of the prospect's last questions the request shows, and how long each may be.
 RECENT_QUESTIONS = 5
 QUESTION_CHARS = 200
@@ -192,6 +201,16 @@ class HandoffDesk:
             turn.state[self.ACK] = current["id"]
             turn.say(Reply(self.desk.text("staff.transmis"), self._quit_button()))
 
+    def on_prospect_edit(self, turn: Turn) -> None:
+        """The prospect edited a message during a conversation: staff get the new version, marked as such."""
+        current = self.store.open_of(turn.user_id)
+        if current is None or not turn.msg.payload.strip():
+            return
+        message = self.desk.text("staff.message_candidat_modifie", prenom=current["first_name"], n=current["id"],
+                                 message=clean(turn.msg.payload, MAX_RELAY))
+        self.desk.queue_staff(KIND_FROM_PROSPECT, Reply(message), ref=str(current["id"]),
+                              reply_to=current["root_outbox_id"])
+
     def on_prospect_button(self, turn: Turn) -> None:
         """The prospect's ``h:`` buttons: only "Revenir au bot"."""
         if turn.msg.payload == self.QUIT:
@@ -241,7 +260,13 @@ class HandoffDesk:
     # --- the staff answer or end ----------------------------------------------------------
 
     def staff_message(self, inp: StaffInput) -> StaffResult:
-        """A staff message in a conversation (reply or topic): relay it to the prospect."""
+        """A staff message in a conversation (reply or topic): relay it to the prospect.
+
+        A message starting with one of :data:`NOTE_MARKS` is an internal note: it
+        stays in the group, nothing is relayed and the bot says nothing.
+        """
+        if is_note(inp.text):
+            return StaffResult(handled=False)
         known, handoff = self._handoff_of(inp)
         if not known:
             return StaffResult(handled=False)
@@ -259,6 +284,23 @@ class HandoffDesk:
         if reopened:
             return StaffResult([Reply(self.desk.text("staff.conversation_rouverte", n=handoff["id"]))])
         return StaffResult()
+
+    def staff_edit(self, inp: StaffInput) -> StaffResult:
+        """A staff member edited a message of a conversation: the prospect gets it as a correction.
+
+        Their first copy cannot be edited (it is the bot's message, sent long ago);
+        a "Correction" message that quotes the new text is clear and never silent.
+        Edits of internal notes, and of messages outside a conversation, stay in the group.
+        """
+        if is_note(inp.text) or not inp.text.strip() or inp.text.startswith("/"):
+            return StaffResult(handled=False)
+        known, handoff = self._handoff_of(inp)
+        if not known or handoff is None:
+            return StaffResult(handled=False)
+        correction = self.desk.text("staff.correction_equipe", prenom=clean(inp.first_name, 40) or "?",
+                                    message=clean(inp.text, MAX_RELAY))
+        self.desk.queue_prospect(handoff["user_id"], KIND_TO_PROSPECT, Reply(correction), ref=str(handoff["id"]))
+        return StaffResult(handled=False)
 
     def end_command(self, inp: StaffInput) -> StaffResult:
         """``/fin`` in the group, as a reply to the conversation or inside its topic."""
