@@ -138,11 +138,15 @@ def retention_purge(assistant: Assistant) -> dict[str, int]:
     Counts only: nothing about the people concerned. Their copies in the staff group
     are blanked through the outbox (delivered when the bot runs).
     """
-    from bot.storage.personal import purge
+    from bot.storage.inbox import Inbox
+    from bot.storage.personal import checkpoint, purge
 
     staff = getattr(assistant, "staff", None)
-    return purge(assistant.db, assistant.clock.now(), assistant.retention_months,
-                 assistant.settings.question_retention_days, staff.forget_lead if staff is not None else None)
+    counts = purge(assistant.db, assistant.clock.now(), assistant.retention_months,
+                   assistant.settings.question_retention_days, staff.forget_lead if staff is not None else None)
+    counts["inbox"] = Inbox(assistant.db).purge(assistant.clock.now())  # raw updates hold what people typed
+    checkpoint(assistant.db)
+    return counts
 
 
 def cmd_export(settings: Settings, target: str) -> int:

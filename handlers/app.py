@@ -69,7 +69,6 @@ async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     from bot.cli import retention_purge
 
     deleted = retention_purge(assistant)
-    deleted["inbox"] = Inbox(assistant.db).purge(assistant.clock.now())
     log.info("retention purge: %s", deleted)
 
 

@@ -591,3 +591,23 @@ def test_the_deliverer_keeps_order_behind_a_row_in_backoff_and_completes_rows(as
     bot.fail_next = [BadRequest("Message to edit not found")]
     assert asyncio.run(deliverer.deliver_due()) == 1, "an edit of a deleted message is settled, not retried"
     assert assistant.outbox.pending_count() == 0
+
+
+def test_purge_blanks_an_expired_lead_of_someone_still_active_and_old_questions(assistant: Assistant) -> None:
+    """Issue 9, #3: the card of an expired lead is blanked before its history goes; questions age out."""
+    from bot.cli import retention_purge
+
+    ref = pre_register(assistant)
+    say(assistant, Kind.TEXT, "je m'appelle Zoe et mon numero est le 0698765432")
+    deliver_all(assistant)
+    assistant.clock.at = MONDAY_10H + dt.timedelta(days=365 * 3 + 200)  # 36 months later, and more
+    say(assistant, Kind.TEXT, "c'est quand la rentree ?")  # still active: not erased whole
+    counts = retention_purge(assistant)
+    assert counts["personnes"] == 0 and counts["registrations"] == 1 and counts["questions"] == 1
+    texts = [r[0] for r in assistant.db.execute("SELECT text FROM questions")]
+    assert texts == ["c'est quand la rentree ?"]
+    lead = outbox_rows(assistant, "lead")[0]
+    assert ref not in lead["text"], "the stored copy is blanked too"
+    (edit,) = [r for r in outbox_rows(assistant, "lead_edit") if r["status"] == "pending"]
+    assert edit["edit_of"] == lead["id"] and "données effacées" in edit["text"]
+    assert assistant.db.execute("SELECT COUNT(*) FROM lead_events").fetchone() == (0,)

@@ -243,6 +243,12 @@ KIND_TOPIC_RENAME = "topic_rename"
 ERASED_KEY = "erased"
 
 
+def _payload_of(raw: str | None) -> dict[str, Any]:
+    """A row's payload as a dict; empty once a delivered row's payload was dropped."""
+    data = json.loads(raw) if raw else {}
+    return data if isinstance(data, dict) else {}
+
+
 def blank_row(db: sqlite_utils.Database, row_id: int, text: str, after_send: str | None = None) -> None:
     """Replace what a row carries by ``text`` (no buttons), keeping where it goes.
 
@@ -252,7 +258,7 @@ def blank_row(db: sqlite_utils.Database, row_id: int, text: str, after_send: str
     row = db.execute("SELECT payload FROM outbox WHERE id = ?", [row_id]).fetchone()
     if row is None:
         return
-    data = json.loads(row[0])
+    data = _payload_of(row[0])
     blank = {"text": text, "buttons": [], "reply_to": data.get("reply_to"),
              "thread_id": data.get("thread_id"), "edit_of": data.get("edit_of")}
     if after_send:
@@ -263,7 +269,7 @@ def blank_row(db: sqlite_utils.Database, row_id: int, text: str, after_send: str
 def erased_in_flight(db: sqlite_utils.Database, row_id: int) -> str | None:
     """What :func:`blank_row` asked to do after the send of a row erased meanwhile, or None."""
     row = db.execute("SELECT payload FROM outbox WHERE id = ?", [row_id]).fetchone()
-    return json.loads(row[0]).get(ERASED_KEY) if row else None
+    return _payload_of(row[0]).get(ERASED_KEY) if row else None
 
 
 def settle_erased(db: sqlite_utils.Database, row_id: int, action: str, now: dt.datetime) -> None:
@@ -279,5 +285,5 @@ def settle_erased(db: sqlite_utils.Database, row_id: int, action: str, now: dt.d
     row = db.execute("SELECT ref, payload, sent_message_id FROM outbox WHERE id = ?", [row_id]).fetchone()
     if row is None or row[2] is None:
         return
-    data = json.loads(row[1])
-    Outbox(db).put(STAFF, action, Reply(data["text"]), now, ref=row[0], edit_of=data.get("edit_of") or row_id)
+    data = _payload_of(row[1])
+    Outbox(db).put(STAFF, action, Reply(data.get("text", "")), now, ref=row[0], edit_of=data.get("edit_of") or row_id)

@@ -250,7 +250,8 @@ def blank_staff_messages(db: sqlite_utils.Database, kinds: tuple[str, ...], refs
 def _edit_target(db: sqlite_utils.Database, row_id: int) -> int:
     """The row that first produced the message a row shows (an edit's ``edit_of``, or itself)."""
     payload = db.execute("SELECT payload FROM outbox WHERE id = ?", [row_id]).fetchone()[0]
-    return json.loads(payload).get("edit_of") or row_id
+    data = json.loads(payload) if payload else {}
+    return (data.get("edit_of") if isinstance(data, dict) else None) or row_id
 
 
 def rename_topics(db: sqlite_utils.Database, user_id: int, name: str, now: dt.datetime) -> int:
