@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="la question (sinon : une par ligne sur stdin)")
     ask.add_argument("--json", action="store_true", help="une ligne JSON par question")
     ask.add_argument("--today", type=dt.date.fromisoformat, help="répondre comme si on était ce jour (AAAA-MM-JJ)")
-    purge = commands.add_parser("purge", help="effacer les pré-inscriptions et brouillons expirés (durée de conservation)")
+    purge = commands.add_parser("purge", help="appliquer les durées de conservation (données personnelles)")
     purge.add_argument("--today", type=dt.date.fromisoformat, help="purger comme si on était ce jour (AAAA-MM-JJ)")
     export = commands.add_parser("export", help="exporter toutes les pré-inscriptions (CSV pour Excel)")
     export.add_argument("--csv", required=True, metavar="FICHIER", help="fichier CSV à écrire (« - » : la sortie standard)")

@@ -217,7 +217,8 @@ def _read_health_words(ctx: _Context, path: Path) -> tuple[str, ...]:
     for index, word in enumerate(data or []):
         text = str(word).strip() if isinstance(word, (str, int)) else ""
         if not re.search(r"[^\W\d_]", text) or "*" in text.rstrip("*"):
-            ctx.problem(data.line_of(index), "un mot de santé est un mot ou une expression, avec au plus une * à la fin")
+            ctx.problem(data.line_of(index),
+                        "un mot de santé est un mot ou une expression, avec au plus une * à la fin")
             continue
         words.append(text)
     return tuple(words)

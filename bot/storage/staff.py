@@ -210,14 +210,18 @@ class HandoffStore:
 
 
 def _staff_rows(db: sqlite_utils.Database, kinds: tuple[str, ...],
-                refs: list[str]) -> list[tuple[int, str, int | None, str, str | None]]:
-    """(id, status, sent message id, ref, attempt start) of the staff rows of these kinds about these refs."""
+                refs: list[str]) -> list[tuple[int, str, int | None, str, int]]:
+    """(id, status, sent message id, ref, in flight) of the staff rows of these kinds about these refs.
+
+    "In flight": a request is out now, or an earlier one may have been posted (``maybe_posted``).
+    """
     if not refs:
         return []
     marks = ",".join("?" * len(refs))
     kind_marks = ",".join("?" * len(kinds))
     return db.execute(
-        f"SELECT id, status, sent_message_id, ref, attempt_started_at FROM outbox WHERE audience = ? "
+        f"SELECT id, status, sent_message_id, ref, attempt_started_at IS NOT NULL OR maybe_posted = 1 "
+        f"FROM outbox WHERE audience = ? "
         f"AND kind IN ({kind_marks}) AND ref IN ({marks}) ORDER BY id", [STAFF, *kinds, *refs]).fetchall()
 
 
@@ -225,8 +229,9 @@ def blank_staff_messages(db: sqlite_utils.Database, kinds: tuple[str, ...], refs
                          now: dt.datetime) -> int:
     """Blank every staff row about ``refs``, in the database and in the staff group.
 
-    A pending row is dropped (nobody saw it); one being sent right now is blanked and
-    flagged, so the delivery path blanks its message once Telegram has posted it; a
+    A pending row is dropped (nobody saw it); one being sent right now (or that may
+    already be out) is blanked and flagged, so the delivery path blanks its message
+    once Telegram has posted it (a copy posted earlier then reads as a labelled resend of "données effacées"); a
     sent one keeps only ``text`` in the database, and an edit showing ``text`` is
     queued for its message (the bot cannot delete old messages). Returns how many rows changed.
     """
@@ -235,7 +240,7 @@ def blank_staff_messages(db: sqlite_utils.Database, kinds: tuple[str, ...], refs
     blanked: set[int] = set()
     for row_id, status, message_id, ref, in_flight in _staff_rows(db, kinds, refs):
         target = _edit_target(db, row_id)
-        if status == PENDING and in_flight is None:
+        if status == PENDING and not in_flight:
             changed += db.execute("DELETE FROM outbox WHERE id = ?", [row_id]).rowcount
             continue
         blank_row(db, row_id, text, after_send=edit_kind if status == PENDING else None)
