@@ -26,7 +26,7 @@ ANSWER = "Bonjour, nous vous rappelons demain matin sans faute"
 def needles(user: int, last_name: str = "Dupont") -> list[str]:
     """What must not survive: e-mail, phone (any spacing), sentences typed by the prospect or staff."""
     return [f"{last_name.lower()}.{user}@example.com", "612345678", "12 34 56 78", "0698765432",
-            QUESTION, RELAY, ANSWER, "rue des Lilas"]
+            QUESTION, RELAY, ANSWER, "rue des Lilas", last_name, "12/03/2007", "2007-03-12"]
 
 
 def found_in_file(db_path: Path, words: list[str]) -> list[str]:

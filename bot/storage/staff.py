@@ -229,11 +229,12 @@ def blank_staff_messages(db: sqlite_utils.Database, kinds: tuple[str, ...], refs
                          now: dt.datetime) -> int:
     """Blank every staff row about ``refs``, in the database and in the staff group.
 
-    A pending row is dropped (nobody saw it); one being sent right now (or that may
-    already be out) is blanked and flagged, so the delivery path blanks its message
-    once Telegram has posted it (a copy posted earlier then reads as a labelled resend of "données effacées"); a
-    sent one keeps only ``text`` in the database, and an edit showing ``text`` is
-    queued for its message (the bot cannot delete old messages). Returns how many rows changed.
+    A pending row is dropped (nobody saw it). One being sent right now, or that may
+    already be out, is blanked and flagged: the delivery path blanks its message once
+    Telegram has posted it (an earlier copy is then followed by a labelled resend of the
+    neutral text). A sent one keeps only ``text`` in the database, and an edit showing
+    ``text`` is queued for its message (the bot cannot delete old messages).
+    Returns how many rows changed.
     """
     outbox, changed = Outbox(db), 0
     edit_kind = KIND_LEAD_EDIT if kinds == LEAD_KINDS else KIND_REQUEST_EDIT
