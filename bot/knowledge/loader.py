@@ -55,6 +55,11 @@ MIN_QUESTIONS = 3
 #: Facts from official sources other than the brochures, each with its source and checked date.
 OFFICIAL_FILE = "official_facts.yaml"
 OFFICIAL_FIELDS = {"value": True, "source": True, "checked": True}
+OFFICIAL_MISSING = {
+    "value": "sa valeur",
+    "source": "d'où il vient (texte officiel, article, adresse web)",
+    "checked": "la date où il a été vérifié à sa source (AAAA-MM-JJ)",
+}
 #: English questions and answers of FAQ entries, and English wording of text facts.
 ENGLISH_FILE = "english.yaml"
 ENGLISH_FIELDS = {"id": True, "questions": True, "answer": False}
@@ -412,7 +417,13 @@ def _read_official_facts(ctx: _Context, path: Path, facts: dict[str, FactValue])
         if key in facts:
             ctx.problem(line, f"le fait « {key} » est aussi dans facts.yaml : un fait n'est écrit qu'une fois")
             continue
-        fields = _fields(ctx, item, line, OFFICIAL_FIELDS, "fait officiel (value, source, checked)")
+        if not isinstance(item, dict):
+            ctx.problem(line, f"le fait officiel « {key} » s'écrit avec value, source et checked (voir knowledge/README.md)")
+            continue
+        missing = [name for name in OFFICIAL_FIELDS if item.get(name) in (None, "")]
+        for name in missing:
+            ctx.problem(line, f"le fait officiel « {key} » n'a pas de « {name} » : {OFFICIAL_MISSING[name]}")
+        fields = None if missing else _fields(ctx, item, line, OFFICIAL_FIELDS, "fait officiel")
         if fields is None:
             continue
         source, checked, value = fields["source"], fields["checked"], fields["value"]
@@ -440,7 +451,7 @@ def official_fact_warnings(kb: KnowledgeBase, today: dt.date, max_age_days: int 
     """Official facts checked more than a year ago: a warning, not an error (the SMIC changes yearly)."""
     return [
         Problem(f.path, f.line, f"attention : le fait « {f.id} » a été vérifié le {f.checked.isoformat()}, "
-                                f"il y a plus d'un an : revérifiez-le à sa source ({f.source}) et mettez à jour « checked »")
+                                f"il y a plus d'un an : revérifiez-le à sa source et mettez à jour « checked »")
         for f in kb.official.values() if (today - f.checked).days > max_age_days
     ]
 
