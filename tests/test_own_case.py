@@ -159,6 +159,18 @@ def test_the_year_follow_up_gives_that_year(chat: Chat, knowledge: KnowledgeStor
     assert "43 %" not in second and "496 €" in second
 
 
+def test_an_age_alone_is_about_the_age_not_the_pay(chat: Chat) -> None:
+    said = chat.say("j'ai 19 ans")
+    assert "19 ans, c'est possible" in said and "% du SMIC" not in said
+
+
+def test_a_year_follow_up_is_told_from_a_question_about_that_year(chat: Chat) -> None:
+    chat.say("j'ai 19 ans")
+    chat.say("c'est payé combien ?")
+    assert "51 % du SMIC" in chat.say("et en deuxième année ?")  # the base alone reads it as the programme
+    assert "% du SMIC" not in chat.say("et en 2e année on étudie quoi ?")
+
+
 def test_pay_without_an_age_asks_for_it(chat: Chat) -> None:
     said = chat.say("c combien le salaire ?")
     assert "496 €" in said and "j'ai 19 ans" in said and "% du SMIC" not in said
@@ -188,6 +200,13 @@ def test_english_pay_and_age(chat: Chat) -> None:
     said = chat.say("how much will I earn at 19?")
     assert "43 % of the SMIC" in said and "not a figure from the school" in said
     assert "you can apply" in chat.say("I'm 25, can I apply?")
+
+
+def test_english_follow_ups_and_small_talk(chat: Chat) -> None:
+    chat.say("I'm 17")
+    chat.say("how much will I be paid?")
+    assert "39 % of the SMIC" in chat.say("and in the second year?")
+    assert "You're welcome" in chat.say("thanks a lot")
 
 
 def test_an_english_question_out_of_scope_gets_the_english_fallback_with_the_contact(chat: Chat) -> None:

@@ -61,6 +61,14 @@ def find_age(text: str) -> int | None:
     return found
 
 
+def without_age(text: str) -> str:
+    """``text`` folded, without the phrases that say an age: what else the message says."""
+    folded = fold(text)
+    for pattern in (_FRENCH, _ENGLISH):
+        folded = pattern.sub(" ", folded)
+    return folded
+
+
 def age_rule(age: int, minimum: int, maximum: int) -> AgeRule:
     """The rule for ``age`` with the brochure's bounds (``maximum`` révolus: up to the 30th birthday)."""
     if age < minimum:

@@ -22,13 +22,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.conversation.age import AgeRule, age_rule, find_age, years_in
-from bot.conversation.english import english_fact, render_english
+from bot.conversation.age import AgeRule, age_rule, find_age, without_age, years_in
+from bot.conversation.english import STOPWORDS as ENGLISH_STOPWORDS
+from bot.conversation.english import english_fact, english_smalltalk, render_english
 from bot.conversation.faq import HUMAN, Answer, Faq
 from bot.conversation.language import detect_language
 from bot.conversation.messages import Button, Reply
-from bot.conversation.pay import BANDS, SMIC_FACT, find_contract_year, legal_minimum
+from bot.conversation.pay import BANDS, SMIC_FACT, find_contract_year, legal_minimum, without_contract_year
 from bot.knowledge.render import format_fact, french_date
+from bot.matching import french
 from bot.matching.french import fold
 
 #: The key of the conversation's context in the session state (shared with the context record).
@@ -45,6 +47,10 @@ AGE_PREFIXED = frozenset({"conditions_acces"})
 _CALENDAR = re.compile(r"\b(rentree|septembre|octobre|novembre|decembre|date|inscri\w*|cette annee|delai|temps)\b")
 #: Contract years given when none is asked: the BTS lasts two years.
 DEFAULT_YEARS = (1, 2)
+#: Words that leave a message about nothing but the age ("ma fille a 17 ans") ...
+WHO_WORDS = frozenset("fille fils enfant enfants petit petite daughter son child kid ans an years old".split())
+#: ... or nothing but the contract year, after pay was answered ("et la 2e année, c'est combien ?").
+FOLLOW_UP_WORDS = frozenset("what about how much combien and et alors then so".split())
 
 
 def context_of(state: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +91,9 @@ class OwnCase:
         return self._own_case(answer, answer.entry, text, context, stated_age, "fr") or answer
 
     def _english(self, text: str, context: dict[str, Any], stated_age: int | None) -> Answer:
+        small = english_smalltalk(text)
+        if small is not None and f"english.{small}" in self.kb.texts:
+            return Answer([Reply(self._text("en", small))], "smalltalk", None, 1.0)
         matcher = self.faq.loaded.english
         match = matcher.match(text) if matcher is not None else None
         entry_id, score = (match.entry_id, match.score) if match else (None, 0.0)
@@ -105,7 +114,7 @@ class OwnCase:
         """The answer for this prospect's age or pay, or None when the general answer is right."""
         known_age = context.get("age") if isinstance(context.get("age"), int) else None
         year = find_contract_year(text)
-        if stated_age is not None and self._about_age(entry_id, text):
+        if stated_age is not None and (self._about_age(entry_id, text) or _only(without_age(text), WHO_WORDS)):
             return Answer([self._age_reply(stated_age, lang)], "answered", AGE_ENTRY, answer.score)
         if entry_id == AGE_ENTRY and known_age is not None:
             return Answer([self._age_reply(known_age, lang)], "answered", AGE_ENTRY, answer.score)
@@ -118,7 +127,8 @@ class OwnCase:
             extra = self._pay_text(known_age, (year,) if year else DEFAULT_YEARS, lang)
             reply.text += "\n\n" + extra
             return Answer([reply], "answered", PAY_ENTRY, answer.score)
-        if year is not None and entry_id is None and last_entry(context) == PAY_ENTRY:
+        if year is not None and last_entry(context) == PAY_ENTRY and (
+                entry_id is None or _only(without_contract_year(text), FOLLOW_UP_WORDS)):
             reply = self._entry_reply(PAY_ENTRY, lang)  # for its buttons
             reply.text = "\n".join([self._pay_text(known_age, (year,), lang), self._text(lang, "salaire_brochure")])
             return Answer([reply], "answered", PAY_ENTRY, answer.score)
@@ -189,6 +199,11 @@ class OwnCase:
         if self.faq.human_button:
             buttons.append([Button(self.faq.render.text("general.bouton_conseiller"), HUMAN)])
         return Reply(self._text("en", "pas_compris"), buttons)
+
+
+def _only(rest: str, allowed: frozenset[str]) -> bool:
+    """True when ``rest`` holds no word but grammar, greetings and ``allowed`` words."""
+    return all(w in french.STOPWORDS or w in ENGLISH_STOPWORDS or w in allowed for w in french.words(rest))
 
 
 def remember(context: dict[str, Any], entry_id: str) -> None:

@@ -65,6 +65,11 @@ def find_contract_year(text: str) -> int | None:
     return _ORDINALS.get(word)
 
 
+def without_contract_year(text: str) -> str:
+    """``text`` folded, without the contract year it names: what else the message says."""
+    return _YEAR.sub(" ", fold(text))
+
+
 def band_of(age: int) -> str:
     """The fact holding the percentages of the age band ``age`` belongs to."""
     return next(fact for oldest, fact in BANDS if oldest is None or age <= oldest)
