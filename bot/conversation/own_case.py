@@ -53,12 +53,19 @@ WHO_WORDS = frozenset("fille fils enfant enfants petit petite daughter son child
 FOLLOW_UP_WORDS = frozenset("what about how much combien and et alors then so".split())
 
 
-def context_of(state: dict[str, Any]) -> dict[str, Any]:
-    """The conversation's context inside a session state (created empty when missing)."""
-    context = state.get(CONTEXT_KEY)
-    if not isinstance(context, dict):
-        context = state[CONTEXT_KEY] = {}
-    return context
+#: The conversation's context: the session's dict, or the context record (attributes).
+Context = Any
+
+
+def _get(context: Context, name: str) -> Any:
+    return context.get(name) if isinstance(context, dict) else getattr(context, name, None)
+
+
+def _set(context: Context, name: str, value: Any) -> None:
+    if isinstance(context, dict):
+        context[name] = value
+    else:
+        setattr(context, name, value)
 
 
 class OwnCase:
@@ -68,29 +75,41 @@ class OwnCase:
         self.faq = faq
         self.kb = faq.kb
 
-    def answer(self, text: str, context: dict[str, Any]) -> Answer:
-        """Answer ``text``; update ``context`` with the age, the language and the entry answered."""
+    def note(self, text: str, context: Context) -> int | None:
+        """Keep the age and the language ``text`` states in ``context``; return the age it states.
+
+        ``context`` is the session's context dict or the context record: both have
+        ``age`` and ``lang``. Nothing else about the prospect is kept.
+        """
         age = find_age(text)
         if age is not None:
-            context["age"] = age
+            _set(context, "age", age)
         lang = detect_language(text)
         if lang is not None:
-            context["lang"] = lang
-        english = context.get("lang") == "en"
-        answer = self._english(text, context, age) if english else self._french(text, context, age)
+            _set(context, "lang", lang)
+        return age
+
+    def answer(self, text: str, context: Context) -> Answer:
+        """Answer ``text`` for this prospect; update ``context`` (age, language, entry answered)."""
+        age = self.note(text, context)
+        if _get(context, "lang") == "en":
+            answer = self.english(text, context, age)
+        else:
+            answer = self._french(text, context, age)
         if answer.entry:
             remember(context, answer.entry)
         return answer
 
     # --- the two languages -----------------------------------------------------------
 
-    def _french(self, text: str, context: dict[str, Any], stated_age: int | None) -> Answer:
+    def _french(self, text: str, context: Context, stated_age: int | None) -> Answer:
         answer = self.faq.answer(text)
         if answer.outcome == "smalltalk":
             return answer
-        return self._own_case(answer, answer.entry, text, context, stated_age, "fr") or answer
+        return self.for_case(answer.entry, text, context, stated_age, "fr", answer.score) or answer
 
-    def _english(self, text: str, context: dict[str, Any], stated_age: int | None) -> Answer:
+    def english(self, text: str, context: Context, stated_age: int | None) -> Answer:
+        """Answer ``text`` in English: a translated entry, else the French one with an English line."""
         small = english_smalltalk(text)
         if small is not None and f"english.{small}" in self.kb.texts:
             return Answer([Reply(self._text("en", small))], "smalltalk", None, 1.0)
@@ -101,37 +120,40 @@ class OwnCase:
             french = self.faq.answer(text)
             if french.outcome == "answered":
                 entry_id, score = french.entry, french.score
-        base = Answer([], "answered" if entry_id else "fallback", entry_id, score)
-        own = self._own_case(base, entry_id, text, context, stated_age, "en")
+        own = self.for_case(entry_id, text, context, stated_age, "en", score)
         if own is not None:
             return own
         if entry_id is None:
             return Answer([self._english_fallback()], "fallback", None, score)
         return Answer([self._english_entry(entry_id)], "answered", entry_id, score)
 
-    def _own_case(self, answer: Answer, entry_id: str | None, text: str, context: dict[str, Any],
-                  stated_age: int | None, lang: str) -> Answer | None:
-        """The answer for this prospect's age or pay, or None when the general answer is right."""
-        known_age = context.get("age") if isinstance(context.get("age"), int) else None
+    def for_case(self, entry_id: str | None, text: str, context: Context, stated_age: int | None,
+                 lang: str, score: float = 0.0) -> Answer | None:
+        """The answer for this prospect's age or pay, or None when the general answer is right.
+
+        ``entry_id`` is what the question was matched to (None if nothing sure),
+        ``stated_age`` the age this very message states (see :meth:`note`).
+        """
+        known_age = _get(context, "age") if isinstance(_get(context, "age"), int) else None
         year = find_contract_year(text)
         if stated_age is not None and (self._about_age(entry_id, text) or _only(without_age(text), WHO_WORDS)):
-            return Answer([self._age_reply(stated_age, lang)], "answered", AGE_ENTRY, answer.score)
+            return Answer([self._age_reply(stated_age, lang)], "answered", AGE_ENTRY, score)
         if entry_id == AGE_ENTRY and known_age is not None:
-            return Answer([self._age_reply(known_age, lang)], "answered", AGE_ENTRY, answer.score)
+            return Answer([self._age_reply(known_age, lang)], "answered", AGE_ENTRY, score)
         if entry_id in AGE_PREFIXED and known_age is not None:
             reply = self._entry_reply(entry_id, lang)
             reply.text = self._age_text(known_age, lang) + "\n\n" + reply.text
-            return Answer([reply], "answered", entry_id, answer.score)
+            return Answer([reply], "answered", entry_id, score)
         if entry_id == PAY_ENTRY:
             reply = self._entry_reply(PAY_ENTRY, lang)
             extra = self._pay_text(known_age, (year,) if year else DEFAULT_YEARS, lang)
             reply.text += "\n\n" + extra
-            return Answer([reply], "answered", PAY_ENTRY, answer.score)
+            return Answer([reply], "answered", PAY_ENTRY, score)
         if year is not None and last_entry(context) == PAY_ENTRY and (
                 entry_id is None or _only(without_contract_year(text), FOLLOW_UP_WORDS)):
             reply = self._entry_reply(PAY_ENTRY, lang)  # for its buttons
             reply.text = "\n".join([self._pay_text(known_age, (year,), lang), self._text(lang, "salaire_brochure")])
-            return Answer([reply], "answered", PAY_ENTRY, answer.score)
+            return Answer([reply], "answered", PAY_ENTRY, score)
         return None
 
     def _about_age(self, entry_id: str | None, text: str) -> bool:
@@ -206,13 +228,14 @@ def _only(rest: str, allowed: frozenset[str]) -> bool:
     return all(w in french.STOPWORDS or w in ENGLISH_STOPWORDS or w in allowed for w in french.words(rest))
 
 
-def remember(context: dict[str, Any], entry_id: str) -> None:
+def remember(context: Context, entry_id: str) -> None:
     """Note the entry answered last (follow-ups such as "et en 2e année ?" are read after it)."""
-    entries = [e for e in context.get("last_entries", []) if isinstance(e, str) and e != entry_id]
-    context["last_entries"] = [*entries, entry_id][-KEEP_ENTRIES:]
+    entries = _get(context, "last_entries") or []
+    entries = [e for e in entries if isinstance(e, str) and e != entry_id]
+    _set(context, "last_entries", [*entries, entry_id][-KEEP_ENTRIES:])
 
 
-def last_entry(context: dict[str, Any]) -> str | None:
+def last_entry(context: Context) -> str | None:
     """The entry answered last in the conversation, if any."""
-    entries = context.get("last_entries")
+    entries = _get(context, "last_entries")
     return entries[-1] if isinstance(entries, list) and entries else None
