@@ -171,6 +171,11 @@ def test_a_year_follow_up_is_told_from_a_question_about_that_year(chat: Chat) ->
     assert "% du SMIC" not in chat.say("et en 2e année on étudie quoi ?")
 
 
+def test_a_sentence_stating_the_age_does_not_drown_the_question(chat: Chat) -> None:
+    said = chat.say("Bonjour, mon fils a 20 ans. Il sera payé combien la première année ?")
+    assert "43 % du SMIC" in said and "51 %" not in said  # the first year only, as asked
+
+
 def test_pay_without_an_age_asks_for_it(chat: Chat) -> None:
     said = chat.say("c combien le salaire ?")
     assert "496 €" in said and "j'ai 19 ans" in said and "% du SMIC" not in said

@@ -45,6 +45,7 @@ AGE_QUESTIONS = frozenset({AGE_ENTRY, "public_concerne", "inscription_encore_pos
 AGE_PREFIXED = frozenset({"conditions_acces"})
 #: Words that make "encore possible" a question about the calendar, not the age.
 _CALENDAR = re.compile(r"\b(rentree|septembre|octobre|novembre|decembre|date|inscri\w*|cette annee|delai|temps)\b")
+_SENTENCES = re.compile(r"(?<=[.?!;])\s+|\n+")
 #: Contract years given when none is asked: the BTS lasts two years.
 DEFAULT_YEARS = (1, 2)
 #: Words that leave a message about nothing but the age ("ma fille a 17 ans") ...
@@ -106,6 +107,13 @@ class OwnCase:
         answer = self.faq.answer(text)
         if answer.outcome == "smalltalk":
             return answer
+        if answer.entry is None and stated_age is not None:
+            # "Ma fille a 17 ans. Combien sera-t-elle payée ?": the sentence stating the age
+            # drowns the question; the age is kept, the rest of the message is the question.
+            rest = " ".join(s for s in _SENTENCES.split(text) if s.strip() and find_age(s) is None)
+            retry = self.faq.answer(rest) if rest else answer
+            if retry.outcome == "answered":
+                answer = retry
         return self.for_case(answer.entry, text, context, stated_age, "fr", answer.score) or answer
 
     def english(self, text: str, context: Context, stated_age: int | None) -> Answer:
