@@ -113,6 +113,11 @@ def test_an_age_in_range_is_told_it_can_apply(chat: Chat) -> None:
     assert not re.search(r"ne (peux|pourras) pas|trop tard|dépassée", said)
 
 
+def test_an_age_with_a_calendar_question_gets_both_answers(chat: Chat) -> None:
+    said = chat.say("à 28 ans, est-il encore temps de s'inscrire ?")
+    assert "28 ans, c'est possible" in said and "30 novembre 2026" in said
+
+
 def test_over_the_limit_gets_the_exceptions_under_16_gets_not_yet(chat: Chat) -> None:
     over = chat.say("j'ai 34 ans, je peux postuler ?")
     assert "29 ans" in over and "handicap" in over and "sportifs de haut niveau" in over
@@ -212,6 +217,7 @@ def test_english_follow_ups_and_small_talk(chat: Chat) -> None:
     chat.say("how much will I be paid?")
     assert "39 % of the SMIC" in chat.say("and in the second year?")
     assert "You're welcome" in chat.say("thanks a lot")
+    assert "in English" in chat.say("Bonjour, do you speak English?")
 
 
 def test_an_english_question_out_of_scope_gets_the_english_fallback_with_the_contact(chat: Chat) -> None:

@@ -32,6 +32,7 @@ STOPWORDS = frozenset(
 #: Small talk, by the key of its reply in ``texts/english.yaml`` (first found wins): a message made
 #: only of these words (and grammar) is small talk, not a question.
 SMALLTALK = (
+    ("parle_anglais", frozenset("speak english".split())),
     ("merci", frozenset("thanks thank thx cheers ty grateful appreciate helpful".split())),
     ("au_revoir", frozenset("bye goodbye see later cya".split())),
     ("salut", frozenset("hi hello hey morning afternoon evening".split())),
@@ -43,7 +44,8 @@ _SMALLTALK_WORDS = frozenset(w for _, words in SMALLTALK for w in words)
 def english_smalltalk(text: str) -> str | None:
     """The key of the small-talk reply when ``text`` is only thanks, a greeting, a goodbye or "ok"."""
     words = french.words(text)
-    if not words or not all(w in _SMALLTALK_WORDS or w in STOPWORDS or w in {"much", "lot", "help", "good"}
+    filler = {"much", "lot", "help", "good"}
+    if not words or not all(w in _SMALLTALK_WORDS or w in STOPWORDS or w in filler or w in french.STOPWORDS
                             for w in words):
         return None
     return next((key for key, group in SMALLTALK if any(w in group for w in words)), None)

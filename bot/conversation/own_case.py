@@ -148,14 +148,15 @@ class OwnCase:
             return Answer([self._age_reply(stated_age, lang)], "answered", AGE_ENTRY, score)
         if entry_id == AGE_ENTRY and known_age is not None:
             return Answer([self._age_reply(known_age, lang)], "answered", AGE_ENTRY, score)
-        if entry_id in AGE_PREFIXED and known_age is not None:
+        calendar_with_age = entry_id in AGE_QUESTIONS and stated_age is not None  # "à 28 ans, encore temps ?"
+        if calendar_with_age or entry_id in AGE_PREFIXED and known_age is not None:
             reply = self._entry_reply(entry_id, lang)
-            reply.text = self._age_text(known_age, lang) + "\n\n" + reply.text
+            reply.text = self._age_text(stated_age or known_age, lang) + "\n\n" + reply.text
             return Answer([reply], "answered", entry_id, score)
         if entry_id == PAY_ENTRY:
             reply = self._entry_reply(PAY_ENTRY, lang)
             extra = self._pay_text(known_age, (year,) if year else DEFAULT_YEARS, lang)
-            reply.text += "\n\n" + extra
+            reply.text += "\n\n" + extra if extra else ""
             return Answer([reply], "answered", PAY_ENTRY, score)
         if year is not None and last_entry(context) == PAY_ENTRY and (
                 entry_id is None or _only(without_contract_year(text), FOLLOW_UP_WORDS)):
