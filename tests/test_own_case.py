@@ -81,6 +81,7 @@ def test_an_age_said_about_a_person_is_found(text: str, age: int) -> None:
 @pytest.mark.parametrize("text", [
     "il y a 15 ans", "j'ai 10 ans d'expérience dans la vente", "c'est de 16 à 29 ans ?", "le bloc est valable 5 ans",
     "la formation dure 2 ans", "entre 16 et 29 ans ?", "at 10 am", "c combien le salaire", "depuis 12 ans",
+    "j'ai plus de 29 ans et une rqth", "c'est ouvert aux plus de 30 ans ?",
 ])
 def test_durations_and_ranges_are_not_ages(text: str) -> None:
     assert find_age(text) is None
@@ -98,7 +99,7 @@ def test_the_contract_year_asked_is_found(text: str, year: int | None) -> None:
     ("Hello, when does the course start?", "en"), ("how much?", "en"), ("salary?", "en"), ("Is it free?", "en"),
     ("c combien ?", "fr"), ("c'est quoi le job après ?", "fr"), ("je suis manager dans le e-commerce", "fr"),
     ("je bosse en start-up, le week-end aussi", "fr"), ("le training c quand", "fr"),
-    ("job ?", None), ("hello", None), ("ok", None), ("👍", None),
+    ("job ?", None), ("hello", None), ("ok", None), ("👍", None), ("hey", None), ("thanks", None),
 ])
 def test_english_is_told_from_french_with_english_words(text: str, lang: str | None) -> None:
     assert detect_language(text) == lang

@@ -34,6 +34,7 @@ _NOT_AN_AGE = re.compile(
     r"\b(?:il\s+y\s+a|y\s+a|ya|depuis|pendant|dans|durant|valable|conserve|garde|dure|duree\s+de"
     r"|tous\s+les|entre|ago|for|since|during)\s+\d{1,2}\s*(?:ans?|years?)"
     r"|\d{1,2}\s*(?:a|-|et|to|and)\s*\d{1,2}\s*(?:ans|years)"
+    r"|\b(?:plus|moins|over|under)\s+(?:de\s+|than\s+)?\d{1,2}\s*(?:ans?|years?)?"
 )
 
 

@@ -38,6 +38,8 @@ FRENCH = frozenset(
     ya g jpeux jsuis cb cmb koi c'est j'ai qu'est bjr slt mrc
     """.split()
 )
+#: English words French speakers use too ("hey", "thanks"): alone, they decide nothing.
+LOANS = frozenset("hey hi thanks thank yes free training".split())
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
@@ -53,7 +55,7 @@ def detect_language(text: str) -> str | None:
         return None
     if english >= 2 and english >= 2 * french:
         return "en"
-    if english == 1 and french == 0 and len(words) <= 3:
+    if english == 1 and french == 0 and len(words) <= 3 and not any(w in LOANS for w in words):
         return "en"
     if french >= 1 and french >= english:
         return "fr"
