@@ -134,9 +134,14 @@ def test_an_age_said_earlier_answers_a_later_question(chat: Chat, knowledge: Kno
     assert "17 ans" in said and "possible" in said
 
 
+def test_a_high_level_athlete_over_the_limit_can_apply(chat: Chat) -> None:
+    said = chat.say("je suis sportif de haut niveau et j'ai 32 ans, je peux m'inscrire ?")
+    assert "32 ans, c'est possible" in said and "ne s'applique pas" in said
+
+
 def test_a_disability_is_answered_but_never_stored(chat: Chat) -> None:
     said = chat.say("j'ai 35 ans et une RQTH, c'est possible ?")
-    assert "handicap" in said
+    assert "35 ans, c'est possible" in said and "handicap" in said
     dump = json.dumps(chat.context()) + str(sqlite3.connect(chat.path).execute("SELECT * FROM sessions").fetchall())
     assert "rqth" not in dump.lower() and "handicap" not in dump.lower()
     assert set(chat.context()) <= {"age", "lang", "last_entries"}

@@ -32,6 +32,7 @@ from bot.conversation.pay import BANDS, SMIC_FACT, find_contract_year, legal_min
 from bot.knowledge.render import format_fact, french_date
 from bot.matching import french
 from bot.matching.french import fold
+from bot.registration.validators import mentions_health
 
 #: The key of the conversation's context in the session state (shared with the context record).
 CONTEXT_KEY = "context"
@@ -45,6 +46,9 @@ AGE_QUESTIONS = frozenset({AGE_ENTRY, "public_concerne", "inscription_encore_pos
 AGE_PREFIXED = frozenset({"conditions_acces"})
 #: Words that make "encore possible" a question about the calendar, not the age.
 _CALENDAR = re.compile(r"\b(rentree|septembre|octobre|novembre|decembre|date|inscri\w*|cette annee|delai|temps)\b")
+#: A message saying the asker is a high-level athlete or has a disability: no age limit applies.
+#: Read to answer that one message; never kept (see :func:`mentions_health` for the health side).
+_NO_LIMIT = re.compile(r"\b(sporti\w* de haut niv\w*|haut niveau|athlete|disab\w*|handicap\w*|rqth)\b")
 _SENTENCES = re.compile(r"(?<=[.?!;])\s+|\n+")
 #: Contract years given when none is asked: the BTS lasts two years.
 DEFAULT_YEARS = (1, 2)
@@ -145,7 +149,8 @@ class OwnCase:
         known_age = _get(context, "age") if isinstance(_get(context, "age"), int) else None
         year = find_contract_year(text)
         if stated_age is not None and (self._about_age(entry_id, text) or _only(without_age(text), WHO_WORDS)):
-            return Answer([self._age_reply(stated_age, lang)], "answered", AGE_ENTRY, score)
+            exception = bool(_NO_LIMIT.search(fold(text))) or mentions_health(text)
+            return Answer([self._age_reply(stated_age, lang, exception)], "answered", AGE_ENTRY, score)
         if entry_id == AGE_ENTRY and known_age is not None:
             return Answer([self._age_reply(known_age, lang)], "answered", AGE_ENTRY, score)
         calendar_with_age = entry_id in AGE_QUESTIONS and stated_age is not None  # "à 28 ans, encore temps ?"
@@ -181,16 +186,20 @@ class OwnCase:
             return render_english(self.kb, self.kb.texts[f"english.{key}"], params)
         return self.faq.render.text(f"situation.{key}", **params)
 
-    def _age_text(self, age: int, lang: str) -> str:
+    def _age_text(self, age: int, lang: str, exception: bool = False) -> str:
+        """The rule for ``age``; ``exception`` when the message says disability or high-level sport."""
         minimum, maximum = years_in(self.kb.facts.get("age_min")), years_in(self.kb.facts.get("age_max"))
         if minimum is None or maximum is None:
             return ""
+        rule = age_rule(age, minimum, maximum)
+        if rule is AgeRule.OVER and exception:
+            return self._text(lang, "age_sans_limite", age=age)
         key = {AgeRule.TOO_YOUNG: "age_trop_jeune", AgeRule.OK: "age_ok", AgeRule.OVER: "age_au_dela"}
-        return self._text(lang, key[age_rule(age, minimum, maximum)], age=age)
+        return self._text(lang, key[rule], age=age)
 
-    def _age_reply(self, age: int, lang: str) -> Reply:
+    def _age_reply(self, age: int, lang: str, exception: bool = False) -> Reply:
         reply = self._entry_reply(AGE_ENTRY, lang) if AGE_ENTRY in self.kb.entries else Reply("")
-        reply.text = self._age_text(age, lang) or reply.text
+        reply.text = self._age_text(age, lang, exception) or reply.text
         return reply
 
     def _pay_text(self, age: int | None, years: tuple[int, ...], lang: str) -> str:
