@@ -21,6 +21,7 @@ from bot.conversation.language import detect_language
 from bot.conversation.messages import Incoming, Kind, Person
 from bot.conversation.pay import find_contract_year
 from bot.knowledge.loader import load_knowledge, official_fact_warnings
+from bot.registration.flow import ERASE_YES
 from bot.knowledge.store import KnowledgeStore
 from bot.storage.db import open_database
 
@@ -137,6 +138,15 @@ def test_an_age_said_earlier_answers_a_later_question(chat: Chat, knowledge: Kno
 def test_a_high_level_athlete_over_the_limit_can_apply(chat: Chat) -> None:
     said = chat.say("je suis sportif de haut niveau et j'ai 32 ans, je peux m'inscrire ?")
     assert "32 ans, c'est possible" in said and "ne s'applique pas" in said
+
+
+def test_the_remembered_age_is_shown_by_mesdonnees_and_erased_by_supprimer(chat: Chat) -> None:
+    chat.say("j'ai 23 ans")
+    shown = chat.assistant.handle(Incoming(PROSPECT, Kind.COMMAND, "mesdonnees"))
+    assert "23 ans" in "\n".join(r.plain_text() for r in shown)
+    chat.assistant.handle(Incoming(PROSPECT, Kind.COMMAND, "supprimer"))
+    chat.assistant.handle(Incoming(PROSPECT, Kind.BUTTON, ERASE_YES))
+    assert chat.context().get("age") is None
 
 
 def test_a_disability_is_answered_but_never_stored(chat: Chat) -> None:

@@ -516,6 +516,9 @@ class RegistrationFlow:
             extra.append(self._t(turn, "form.donnees_source", source=prospect[0]))
         if questions:
             extra.append(self._t(turn, "form.donnees_questions", n=questions))
+        age = (turn.state.get("context") or {}).get("age")  # said in the conversation (own case)
+        if isinstance(age, int):
+            extra.append(self._t(turn, "form.donnees_age", age=age))
         if extra:
             lines += [""] + extra
         if registration is None and draft is None and not extra:
