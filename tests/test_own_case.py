@@ -236,6 +236,17 @@ def test_english_follow_ups_and_small_talk(chat: Chat) -> None:
     assert "in English" in chat.say("Bonjour, do you speak English?")
 
 
+def test_english_synonyms_widen_the_examples(chat: Chat) -> None:
+    assert "27 August 2026" in chat.say("when do lessons begin?")  # "lessons", "begin": synonyms only
+
+
+def test_an_unclear_english_question_offers_a_choice_in_english(chat: Chat, knowledge: KnowledgeStore) -> None:
+    replies = chat.assistant.handle(Incoming(PROSPECT, Kind.TEXT, "what will I study?"))
+    assert "Which of these do you mean" in replies[0].text
+    titles = {b.label for b in replies[0].flat_buttons()}
+    assert titles & {e.title for e in knowledge.current.kb.entries.values()}
+
+
 def test_an_english_question_out_of_scope_gets_the_english_fallback_with_the_contact(chat: Chat) -> None:
     said = chat.say("what is the weather like today?")
     assert "Sorry" in said and "03 22 82 84 70" in said
@@ -316,6 +327,12 @@ def test_a_fact_translation_keeps_the_french_figures(kb_dir: Path) -> None:
     edit(kb_dir / "english.yaml", '"24 months"', '"18 months"')
     problems = problems_of(kb_dir)
     assert "« duree_formation » n'a pas les mêmes chiffres" in problems[0]
+
+
+def test_an_english_synonym_group_needs_two_words(kb_dir: Path) -> None:
+    edit(kb_dir / "english.yaml", "  - [school, campus, college]\n", "  - [school]\n")
+    [problem] = problems_of(kb_dir)
+    assert problem.startswith("knowledge/english.yaml:") and "au moins deux mots" in problem
 
 
 def test_an_english_entry_must_name_a_french_entry(kb_dir: Path) -> None:

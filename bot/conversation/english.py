@@ -80,4 +80,4 @@ def render_english(kb: KnowledgeBase, template: str, params: dict[str, object] |
 def english_matcher(kb: KnowledgeBase) -> Matcher:
     """A matcher over the English example questions (French stemming is only a suffix cut: harmless)."""
     entries = [Entry(id=e.id, answer=e.answer, questions=e.questions) for e in kb.english.values()]
-    return Matcher(entries, [], stopwords=STOPWORDS | french.GRAMMAR)
+    return Matcher(entries, kb.synonyms_en, stopwords=STOPWORDS | french.GRAMMAR)

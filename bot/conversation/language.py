@@ -24,7 +24,7 @@ ENGLISH = frozenset(
     salary fee fees cost costs paid pay earn apply applying application school college year years old
     training study studies degree diploma company employer work working start starts begin begins
     long day days week weeks month months free need want know tell english speak english-speaking
-    after before during until while at in
+    after before during until while at in program phone number address
     """.split()
 )
 #: French words that English does not use (grammar, question words, SMS spellings).
@@ -49,7 +49,7 @@ def detect_language(text: str) -> str | None:
     Short messages count: "how much?" is English, "c combien ?" French, "job ?" neither.
     """
     words = _WORD.findall(fold(text))
-    english = sum(1 for w in words if w in ENGLISH)
+    english = sum(1 for w in words if w in ENGLISH or w.split("'")[0] in ENGLISH)
     french = sum(1 for w in words if w in FRENCH or w.split("'")[0] in FRENCH)
     if english == 0 and french == 0:
         return None

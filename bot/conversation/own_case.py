@@ -128,6 +128,10 @@ class OwnCase:
         matcher = self.faq.loaded.english
         match = matcher.match(text) if matcher is not None else None
         entry_id, score = (match.entry_id, match.score) if match else (None, 0.0)
+        if match is not None and match.candidates and stated_age is None:
+            reply = self.faq.choice_reply(match)  # the entries' buttons (French titles)
+            reply.text = self._text("en", "ambigu")
+            return Answer([reply], "ambiguous", None, score, match.candidates)
         if entry_id is None:  # "BTS", "VAE", "OPCO", "bloc 4": the French matcher knows them
             french = self.faq.answer(text)
             if french.outcome == "answered":

@@ -464,8 +464,14 @@ def _read_english(ctx: _Context, path: Path, kb: KnowledgeBase) -> None:
     if data is None:
         return
     for key in data:
-        if key not in ("facts", "entries"):
-            ctx.problem(data.line_of(key), f"section inconnue « {key} » (attendu : facts, entries)")
+        if key not in ("facts", "synonyms", "entries"):
+            ctx.problem(data.line_of(key), f"section inconnue « {key} » (attendu : facts, synonyms, entries)")
+    synonyms = data.get("synonyms") or []
+    for index, group in enumerate(synonyms if isinstance(synonyms, list) else []):
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(w, str) and w.strip() for w in group):
+            ctx.problem(synonyms.line_of(index), "un groupe de synonymes est une liste d'au moins deux mots : [mot, variante]")
+        else:
+            kb.synonyms_en.append([w.strip() for w in group])
     facts = data.get("facts") or {}
     if not isinstance(facts, dict):
         ctx.problem(data.line_of("facts"), "« facts » doit être une liste de « fait: traduction »")

@@ -110,6 +110,8 @@ class KnowledgeBase:
     english: dict[str, EnglishEntry] = field(default_factory=dict)
     #: English wording of the text facts English answers use (``english.yaml``).
     facts_en: dict[str, str] = field(default_factory=dict)
+    #: Groups of English words that mean the same for our questions (``english.yaml``).
+    synonyms_en: list[list[str]] = field(default_factory=list)
 
     def entries_of_topic(self, topic_id: str) -> list[Entry]:
         """The entries listed under a topic of the menu, in file order."""
