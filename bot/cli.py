@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.conversation.engine import Assistant
 from bot.knowledge.checks import check_examples
-from bot.knowledge.loader import load_knowledge
+from bot.knowledge.loader import load_knowledge, official_fact_warnings
 from bot.knowledge.store import KnowledgeStore, Loaded
 from bot.logs import configure_logging
 from bot.storage.db import open_database
@@ -90,6 +90,8 @@ def cmd_check(settings: Settings, examples: bool = True) -> int:
     if problems:
         print(f"{len(problems)} problème(s) dans {settings.knowledge_dir}", file=sys.stderr)
         return 1
+    for warning in official_fact_warnings(kb, Clock().today()):  # a warning only: exit code 0
+        print(warning)
     print(f"knowledge/ est valide : {len(kb.entries)} entrées, "
           f"{sum(len(e.questions) for e in kb.entries.values())} exemples, {len(kb.facts)} faits.",
           file=sys.stderr)

@@ -19,6 +19,7 @@ from bot.conversation import faq as faq_module
 from bot.conversation.faq import Answer, Faq
 from bot.conversation.features import default_features
 from bot.conversation.messages import Incoming, Kind, Reply
+from bot.conversation.own_case import CONTEXT_KEY, OwnCase
 from bot.knowledge.store import KnowledgeStore
 from bot.registration.validators import mentions_health
 from bot.storage.outbox import Outbox
@@ -100,7 +101,7 @@ class Assistant:
 
     def ask(self, text: str) -> Answer:
         """Answer a question without any prospect or state (``run_bot.py ask``)."""
-        return self.faq().answer(text)
+        return OwnCase(self.faq()).answer(text, {})
 
     def handle(self, msg: Incoming) -> list[Reply]:
         """Handle one thing a prospect sent and return what to send back.
@@ -164,7 +165,11 @@ class Assistant:
 
     def answer_question(self, turn: Turn, text: str) -> Answer:
         """Answer free text and log the question (text, entry, score; nothing else)."""
-        answer = turn.faq.answer(text)
+        # The prospect's own case (age, language) is read and kept in the conversation's context.
+        context = dict(turn.state.get(CONTEXT_KEY) or {})
+        answer = OwnCase(turn.faq).answer(text, context)
+        if context:
+            turn.state[CONTEXT_KEY] = context
         if len(text) > faq_module.MAX_QUESTION_CHARS:
             turn.say(Reply(turn.faq.render.text("general.message_tronque")))
         turn.replies.extend(answer.replies)

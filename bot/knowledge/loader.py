@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge.model import Entry, FactValue, KnowledgeBase, OpenDay, Problem, Topic
+from bot.knowledge.model import (Entry, EnglishEntry, FactValue, KnowledgeBase, OfficialFact, OpenDay, Problem,
+                                 Topic)
 from bot.knowledge.yaml_lines import BadDate, LineDict, YamlError, load_yaml
+from bot.matching.french import fold
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -41,6 +43,7 @@ RUNTIME_PLACEHOLDERS = frozenset(
         "heure", "horaires", "exemples", "choix", "n", "total", "source", "statut", "qui",
         "annee", "age", "min", "max", "delai", "liste", "sujet", "suite", "mois",
         "id", "debut", "fin", "jour", "message", "pourcent",
+        "montant", "smic", "tranche",  # the legal minimum pay (texts/situation.yaml)
     }
 )
 
@@ -50,6 +53,23 @@ SMALLTALK_FIELDS = {"id": True, "questions": True, "answer": True}
 TOPIC_FIELDS = {"id": True, "label": True}
 OPEN_DAY_FIELDS = {"date": True, "start": True, "end": True}
 MIN_QUESTIONS = 3
+#: Facts from official sources other than the brochures, each with its source and checked date.
+OFFICIAL_FILE = "official_facts.yaml"
+OFFICIAL_FIELDS = {"value": True, "source": True, "checked": True}
+OFFICIAL_MISSING = {
+    "value": "sa valeur",
+    "source": "d'où il vient (texte officiel, article, adresse web)",
+    "checked": "la date où il a été vérifié à sa source (AAAA-MM-JJ)",
+}
+#: English questions and answers of FAQ entries, and English wording of text facts.
+ENGLISH_FILE = "english.yaml"
+ENGLISH_FIELDS = {"id": True, "questions": True, "answer": False}
+#: Words that show a text fact is written in French (an English answer then needs its translation).
+FRENCH_MARKERS = re.compile(
+    r"\b(et|ou|de|du|des|le|la|les|au|aux|en|jours?|mois|ans|heures?|semaines?|lundi|mardi|mercredi|jeudi"
+    r"|vendredi|samedi|dimanche|janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre"
+    r"|novembre|decembre|automne|hiver|printemps|ete|niveau|diplome|equipe)\b"
+)
 MAX_TITLE = 40
 
 
@@ -73,6 +93,7 @@ def load_knowledge(directory: Path) -> tuple[KnowledgeBase, list[Problem]]:
         ctx.problem(0, f"dossier introuvable : {directory}")
         return kb, ctx.problems
     kb.facts = _read_facts(ctx, directory / "facts.yaml")
+    kb.official = _read_official_facts(ctx, directory / OFFICIAL_FILE, kb.facts)
     kb.open_days = _read_calendar(ctx, directory / "calendar.yaml")
     kb.topics = _read_topics(ctx, directory / "topics.yaml")
     kb.synonyms = _read_synonyms(ctx, directory / "synonyms.yaml")
@@ -86,6 +107,7 @@ def load_knowledge(directory: Path) -> tuple[KnowledgeBase, list[Problem]]:
     for path in sorted((directory / "texts").glob("*.yaml")) if (directory / "texts").is_dir() else []:
         kb.texts.update(_read_texts(ctx, path, set(kb.facts) | COMPUTED_PLACEHOLDERS | RUNTIME_PLACEHOLDERS))
     _check_references(ctx, kb)
+    _read_english(ctx, directory / ENGLISH_FILE, kb)
     return kb, ctx.problems
 
 
@@ -386,5 +408,152 @@ def _placeholders(ctx: _Context, text: str, line: int, known: set[str] | frozens
         if name not in known:
             where_text = f" dans « {where} »" if where else ""
             ctx.problem(line, f"fait inconnu {{{name}}}{where_text} : il doit être défini dans facts.yaml")
+            ok = False
+    return ok
+
+
+# --- facts from official sources, English ------------------------------------------------
+
+
+def _read_official_facts(ctx: _Context, path: Path, facts: dict[str, FactValue]) -> dict[str, OfficialFact]:
+    """Facts from official sources: each needs a ``source`` and a ``checked`` date, or it is refused.
+
+    The file is optional (a base may state nothing beyond its brochures). Scalar
+    values also become ordinary facts, usable as ``{id}`` in answers.
+    """
+    if not path.exists():
+        return {}
+    data = _top(ctx, path, "official_facts", dict)
+    official: dict[str, OfficialFact] = {}
+    for key, item in (data or {}).items():
+        line = data.line_of(key)
+        if not isinstance(key, str) or not ID_PATTERN.match(key):
+            ctx.problem(line, f"identifiant de fait invalide « {key} » (minuscules, chiffres, _)")
+            continue
+        if key in facts:
+            ctx.problem(line, f"le fait « {key} » est aussi dans facts.yaml : un fait n'est écrit qu'une fois")
+            continue
+        if not isinstance(item, dict):
+            ctx.problem(line, f"le fait officiel « {key} » s'écrit avec value, source et checked (voir knowledge/README.md)")
+            continue
+        missing = [name for name in OFFICIAL_FIELDS if item.get(name) in (None, "")]
+        for name in missing:
+            ctx.problem(line, f"le fait officiel « {key} » n'a pas de « {name} » : {OFFICIAL_MISSING[name]}")
+        fields = None if missing else _fields(ctx, item, line, OFFICIAL_FIELDS, "fait officiel")
+        if fields is None:
+            continue
+        source, checked, value = fields["source"], fields["checked"], fields["value"]
+        if _text(ctx, source, item.line_of("source"), "source") is None:
+            continue
+        if not isinstance(checked, dt.date) or isinstance(checked, BadDate):
+            ctx.problem(item.line_of("checked"),
+                        f"« checked » : la date où la source a été vérifiée, AAAA-MM-JJ (fait « {key} »)")
+            continue
+        if isinstance(value, list):
+            if not value or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                ctx.problem(item.line_of("value"), f"« value » : une liste de nombres (fait « {key} »)")
+                continue
+            value = tuple(value)
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float, dt.date)) or value == "":
+            ctx.problem(item.line_of("value"), f"« value » : un texte, un nombre, une date ou une liste de nombres (fait « {key} »)")
+            continue
+        else:
+            facts[key] = value
+        official[key] = OfficialFact(key, value, source.strip(), checked, ctx.path, line)
+    return official
+
+
+def official_fact_warnings(kb: KnowledgeBase, today: dt.date, max_age_days: int = 365) -> list[Problem]:
+    """Official facts checked more than a year ago: a warning, not an error (the SMIC changes yearly)."""
+    return [
+        Problem(f.path, f.line, f"attention : le fait « {f.id} » a été vérifié le {f.checked.isoformat()}, "
+                                f"il y a plus d'un an : revérifiez-le à sa source et mettez à jour « checked »")
+        for f in kb.official.values() if (today - f.checked).days > max_age_days
+    ]
+
+
+def _read_english(ctx: _Context, path: Path, kb: KnowledgeBase) -> None:
+    """English questions and answers of entries, and English wording of text facts (optional file)."""
+    if not path.exists():
+        return
+    data = _top(ctx, path, None, dict)
+    if data is None:
+        return
+    for key in data:
+        if key not in ("facts", "synonyms", "entries"):
+            ctx.problem(data.line_of(key), f"section inconnue « {key} » (attendu : facts, synonyms, entries)")
+    synonyms = data.get("synonyms") or []
+    for index, group in enumerate(synonyms if isinstance(synonyms, list) else []):
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(w, str) and w.strip() for w in group):
+            ctx.problem(synonyms.line_of(index), "un groupe de synonymes est une liste d'au moins deux mots : [mot, variante]")
+        else:
+            kb.synonyms_en.append([w.strip() for w in group])
+    facts = data.get("facts") or {}
+    if not isinstance(facts, dict):
+        ctx.problem(data.line_of("facts"), "« facts » doit être une liste de « fait: traduction »")
+        facts = {}
+    for key, value in facts.items():
+        if key not in kb.facts:
+            ctx.problem(facts.line_of(key), f"fait inconnu « {key} » : il doit être défini dans facts.yaml")
+        elif _text(ctx, value, facts.line_of(key), key) is not None:
+            if re.findall(r"\d+", value) != re.findall(r"\d+", format_value_digits(kb.facts[key])):
+                ctx.problem(facts.line_of(key), f"la traduction de « {key} » n'a pas les mêmes chiffres que le fait français")
+                continue
+            kb.facts_en[key] = value.strip()
+    items = data.get("entries") or []
+    if not isinstance(items, list):
+        ctx.problem(data.line_of("entries"), "« entries » doit être une liste (lignes commençant par « - »)")
+        return
+    for index, item in enumerate(items):
+        fields = _fields(ctx, item, items.line_of(index), ENGLISH_FIELDS, "entrée anglaise")
+        if fields is None or not _valid_id(ctx, fields["id"], item.line_of("id")):
+            continue
+        entry = kb.entries.get(fields["id"])
+        if entry is None:
+            ctx.problem(item.line_of("id"), f"entrée inconnue « {fields['id']} » : l'id doit être celui d'une entrée française")
+            continue
+        if fields["id"] in kb.english:
+            ctx.problem(item.line_of("id"), f"entrée anglaise « {fields['id']} » en double")
+            continue
+        questions = _string_list(ctx, item, "questions")
+        if questions is None:
+            continue
+        answer = ""
+        if "answer" in item:
+            answer = _text(ctx, item["answer"], item.line_of("answer"), "answer")
+            if answer is None or not _faithful(ctx, answer, entry, kb, item.line_of("answer")):
+                continue
+            if len(questions) < MIN_QUESTIONS:
+                ctx.problem(item.line_of("questions"), f"au moins {MIN_QUESTIONS} exemples de questions (il y en a {len(questions)})")
+                continue
+        kb.english[entry.id] = EnglishEntry(entry.id, questions, answer, ctx.path, item.line)
+
+
+def format_value_digits(value: FactValue) -> str:
+    """A fact as text, for comparing its figures with a translation's (a date's figures are not words)."""
+    return "" if isinstance(value, dt.date) else str(value)
+
+
+def _faithful(ctx: _Context, answer: str, entry: Entry, kb: KnowledgeBase, line: int) -> bool:
+    """An English answer states only what the French one states: same facts, no figure of its own."""
+    ok = True
+    french_names = set(PLACEHOLDER.findall(entry.answer))
+    for name in PLACEHOLDER.findall(answer):
+        if name in COMPUTED_PLACEHOLDERS:
+            ctx.problem(line, f"{{{name}}} n'existe qu'en français : écrivez la phrase en anglais sans lui")
+            ok = False
+        elif name not in french_names:
+            ctx.problem(line, f"{{{name}}} n'est pas dans la réponse française de « {entry.id} » : "
+                              "la traduction ne dit que ce que dit le français")
+            ok = False
+        elif isinstance(kb.facts.get(name), str) and name not in kb.facts_en \
+                and FRENCH_MARKERS.search(fold(str(kb.facts[name]))):
+            ctx.problem(line, f"le fait {{{name}}} est écrit en français : ajoutez sa traduction sous « facts: »")
+            ok = False
+    french_numbers = set(re.findall(r"\d+", entry.answer))
+    for number in re.findall(r"\d+", PLACEHOLDER.sub(" ", answer)):
+        if number not in french_numbers:
+            ctx.problem(line, f"le nombre « {number} » n'est pas dans la réponse française : "
+                              "utilisez les {faits} de facts.yaml")
             ok = False
     return ok

@@ -60,6 +60,34 @@ class OpenDay:
     end: str
 
 
+@dataclass(frozen=True)
+class OfficialFact:
+    """A fact from an official source other than the brochures (law, SMIC...).
+
+    It carries where it comes from and the day someone checked it, so that staff
+    know what to re-check and ``check`` can say when it is getting old. ``value`` is
+    a tuple of numbers for a table row (the percentages of one age band).
+    """
+
+    id: str
+    value: FactValue | tuple[float, ...]
+    source: str
+    checked: dt.date
+    path: str = ""
+    line: int = 0
+
+
+@dataclass
+class EnglishEntry:
+    """The English side of one FAQ entry: example questions, and its answer when translated."""
+
+    id: str
+    questions: list[str]
+    answer: str = ""
+    path: str = ""
+    line: int = 0
+
+
 @dataclass
 class KnowledgeBase:
     """Everything loaded from ``knowledge/``.
@@ -78,6 +106,14 @@ class KnowledgeBase:
     texts: dict[str, str] = field(default_factory=dict)
     #: Words and phrases that reveal health or disability (``sante.yaml``): such text is never stored.
     health_words: tuple[str, ...] = ()
+    #: Facts from official sources (``official_facts.yaml``); the scalar ones are also in ``facts``.
+    official: dict[str, OfficialFact] = field(default_factory=dict)
+    #: English questions and answers by entry id (``english.yaml``).
+    english: dict[str, EnglishEntry] = field(default_factory=dict)
+    #: English wording of the text facts English answers use (``english.yaml``).
+    facts_en: dict[str, str] = field(default_factory=dict)
+    #: Groups of English words that mean the same for our questions (``english.yaml``).
+    synonyms_en: list[list[str]] = field(default_factory=list)
 
     def entries_of_topic(self, topic_id: str) -> list[Entry]:
         """The entries listed under a topic of the menu, in file order."""

@@ -38,14 +38,19 @@ class Loaded:
     kb: KnowledgeBase
     faq: Matcher
     smalltalk: Matcher
+    #: Over the English example questions of ``english.yaml`` (None: no English).
+    english: Matcher | None = None
 
     @classmethod
     def build(cls, kb: KnowledgeBase) -> "Loaded":
         """Index a knowledge base (a few tens of milliseconds for the real one)."""
+        from bot.conversation.english import english_matcher  # conversation imports this module
+
         return cls(
             kb=kb,
             faq=Matcher(kb.entries.values(), kb.synonyms),
             smalltalk=Matcher(kb.smalltalk.values(), [], stopwords=smalltalk_stopwords(kb)),
+            english=english_matcher(kb) if kb.english else None,
         )
 
     def renderer(self, today: dt.date) -> Renderer:

@@ -544,6 +544,9 @@ class RegistrationFlow:
         if registration is not None:
             lines += self._history_lines(turn, registration["ref"])
         lines += self._conversation_lines(turn, uid)
+        age = (turn.state.get("context") or {}).get("age")  # said in the conversation (own case)
+        if isinstance(age, int):
+            extra.append(self._t(turn, "form.donnees_age", age=age))
         if extra:
             lines += [""] + extra
         if registration is None and draft is None and not extra:
