@@ -137,9 +137,11 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
 def run_telegram(settings: Settings) -> None:
     """Run the bot with long polling until SIGTERM or Ctrl-C."""
     from bot.cli import make_assistant
+    from bot.ops.running import bot_running_lock
 
-    assistant = make_assistant(settings)
-    asyncio.run(serve(build_application(settings, assistant), assistant))
+    with bot_running_lock(settings.database):  # tells `restore` that a bot runs on this database
+        assistant = make_assistant(settings)
+        asyncio.run(serve(build_application(settings, assistant), assistant))
 
 
 async def serve(application: Application, assistant: Assistant) -> None:
