@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the subcommand; returns the exit code."""
     args = _parser().parse_args(argv)
     settings = load_settings()
-    configure_logging(settings.log_level)  # tracebacks without exception messages (personal data)
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")  # tracebacks without exception messages (personal data)
     command = args.command or ("run" if settings.telegram_token else "chat")
     if command == "check":
         return cmd_check(settings, examples=not args.no_examples)

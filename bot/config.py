@@ -46,6 +46,7 @@ class Settings:
     office_days: frozenset[int] = field(default_factory=lambda: frozenset(range(1, 6)))
     retention_months: int = 36
     log_level: str = "INFO"
+    log_format: str = "text"  # "json": one JSON object per line (bot/logs.py)
     flood_limit: int = 20
     flood_window: float = 5.0
 
@@ -82,6 +83,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         office_days=_days(env["OFFICE_DAYS"]) if env.get("OFFICE_DAYS") else defaults.office_days,
         retention_months=int(env.get("RETENTION_MONTHS", "") or defaults.retention_months),
         log_level=env.get("LOG_LEVEL", "").strip().upper() or defaults.log_level,
+        log_format=env.get("LOG_FORMAT", "").strip().lower() or defaults.log_format,
         flood_limit=int(env.get("FLOOD_LIMIT", "") or defaults.flood_limit),
         flood_window=float(env.get("FLOOD_WINDOW", "") or defaults.flood_window),
     )
