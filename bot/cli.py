@@ -49,6 +49,7 @@ def _ops_parsers(commands: argparse._SubParsersAction) -> None:
     backup.add_argument("file", metavar="FICHIER", help="fichier de sauvegarde à écrire (mode 0600)")
     restore = commands.add_parser("restore", help="remplacer la base par une sauvegarde (bot arrêté)")
     restore.add_argument("file", metavar="FICHIER", help="la sauvegarde à restaurer")
+    commands.add_parser("doctor", help="vérifier l'installation : jeton, groupe, droits, base, connaissances")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,4 +219,17 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return cmd_purge(settings)  # restored data must not outlive the retention period
 
 
-OPS_COMMANDS = {"backup": cmd_backup, "restore": cmd_restore}
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    """One line per check of the installation, with what to do; exit 1 if any failed."""
+    import asyncio
+
+    from bot.ops.doctor import local_checks, report
+    from handlers.doctor import telegram_checks
+
+    checks = asyncio.run(telegram_checks(settings)) + local_checks(settings, Clock().today())
+    lines, code = report(checks)
+    print("\n".join(lines))
+    return code
+
+
+OPS_COMMANDS = {"backup": cmd_backup, "restore": cmd_restore, "doctor": cmd_doctor}
