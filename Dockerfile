@@ -31,6 +31,8 @@ USER 10001:10001
 # The SQLite database (and its backups, if written there): keep it on a volume.
 VOLUME ["/app/data"]
 
+# Webhook mode only (TELEGRAM_WEBHOOK_URL, WEBHOOK_LISTEN=0.0.0.0): behind a TLS reverse proxy.
+EXPOSE 8080
 # The bot answers SIGTERM by finishing the updates under way (docker stop waits 10 s by default).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["python", "run_bot.py"]

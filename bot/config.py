@@ -49,6 +49,11 @@ class Settings:
     log_format: str = "text"  # "json": one JSON object per line (bot/logs.py)
     flood_limit: int = 20
     flood_window: float = 5.0
+    # Webhook mode (handlers/webhook.py) when webhook_url is set; long polling otherwise.
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8080
+    webhook_secret: str = ""
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -86,4 +91,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_format=env.get("LOG_FORMAT", "").strip().lower() or defaults.log_format,
         flood_limit=int(env.get("FLOOD_LIMIT", "") or defaults.flood_limit),
         flood_window=float(env.get("FLOOD_WINDOW", "") or defaults.flood_window),
+        webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
+        webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or defaults.webhook_listen,
+        webhook_port=int(env.get("WEBHOOK_PORT", "") or defaults.webhook_port),
+        webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
     )

@@ -34,7 +34,7 @@ async def telegram_checks(settings: Settings) -> list[Check]:
         except NetworkError as exc:
             return [failed("jeton", f"Telegram injoignable ({type(exc).__name__})",
                            "vérifier le réseau, le pare-feu ou TELEGRAM_BASE_URL")]
-        checks = [passed("jeton", f"@{me.username} (id {me.id})"), await mode_check(bot)]
+        checks = [passed("jeton", f"@{me.username} (id {me.id})"), await mode_check(bot, settings.webhook_url)]
         if settings.staff_chat_id is None:
             checks.append(passed("groupe de l'équipe", "STAFF_CHAT_ID non défini : /conseiller donne "
                                  "le téléphone et l'e-mail, rien n'est relayé"))
@@ -45,10 +45,16 @@ async def telegram_checks(settings: Settings) -> list[Check]:
         await bot.shutdown()
 
 
-async def mode_check(bot: Bot) -> Check:
+async def mode_check(bot: Bot, wanted_url: str = "") -> Check:
     """Polling or webhook, what Telegram still holds, and the last delivery error it saw."""
     info = await bot.get_webhook_info()
     pending = info.pending_update_count
+    if wanted_url and info.url != wanted_url:
+        return warned("mode", f"TELEGRAM_WEBHOOK_URL est défini mais Telegram a « {info.url or 'aucun webhook'} »",
+                      "lancer (ou relancer) le bot : il enregistre son webhook au démarrage")
+    if info.url and not wanted_url:
+        return warned("mode", f"un webhook est enregistré ({info.url}) alors que le bot est en long polling",
+                      "rien à faire si c'est voulu : le bot le supprime à son démarrage")
     if info.url:
         detail = f"webhook {info.url}, {pending} mise(s) à jour en attente"
         if info.last_error_message:
