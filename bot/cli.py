@@ -214,8 +214,12 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Restauration refusée : un bot tourne sur {settings.database}. Arrêtez-le d'abord "
               f"(systemctl stop, docker compose stop…), puis relancez la restauration.", file=sys.stderr)
         return 1
-    print(f"Base restaurée depuis {args.file} : {done.registrations} pré-inscription(s).")
-    open_database(settings.database)  # an older backup is brought up to the current schema now
+    from bot.ops.backup import settle_restored
+
+    settled = settle_restored(open_database(settings.database), Clock().now())  # migrated first
+    print(f"Base restaurée depuis {args.file} : {done.registrations} pré-inscription(s) ; "
+          f"{settled['outbox']} message(s) en attente marqué(s) « renvoi possible », "
+          f"{settled['inbox']} mise(s) à jour de plus de 24 h écartée(s).")
     return cmd_purge(settings)  # restored data must not outlive the retention period
 
 

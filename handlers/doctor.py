@@ -9,7 +9,7 @@ getWebhookInfo, getChat, getChatMember) and say what to change.
 from __future__ import annotations
 
 from telegram import Bot, ChatMember, ChatMemberAdministrator, ChatMemberRestricted, User
-from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.config import Settings
 from bot.ops.doctor import Check, failed, passed, warned
@@ -73,7 +73,7 @@ async def staff_group_checks(bot: Bot, me: User, settings: Settings) -> list[Che
     try:
         chat = await bot.get_chat(chat_id)
         member = await bot.get_chat_member(chat_id, me.id)
-    except (Forbidden, TelegramError) as exc:
+    except TelegramError as exc:
         return [failed(name, f"{chat_id} inaccessible ({type(exc).__name__})",
                        "ajouter le bot au groupe ; vérifier STAFF_CHAT_ID (-100… pour un supergroupe, "
                        "visible dans l'URL de web.telegram.org)")]

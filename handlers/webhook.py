@@ -36,6 +36,8 @@ from handlers.polling import DurablePoller
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+#: An update is a few kilobytes; anything far larger is not from Telegram.
+MAX_BODY = 1024 * 1024
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -61,7 +63,8 @@ class WebhookReceiver(DurablePoller):
         for update_id, payload in self.inbox.pending():
             log.info("handling update %s left by an earlier run", update_id)
             self._schedule(Update.de_json(json.loads(payload), self.application.bot))
-        server = HTTPServer(self.web_application(), xheaders=True)
+        logging.getLogger("tornado.access").setLevel(logging.WARNING)  # not one line per update and /healthz
+        server = HTTPServer(self.web_application(), xheaders=True, max_body_size=MAX_BODY)
         server.listen(self.settings.webhook_port, address=self.settings.webhook_listen)
         try:
             await self.application.bot.set_webhook(

@@ -12,12 +12,15 @@ never sees a half-written or world-readable copy.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.request import pathname2url
+
+import sqlite_utils
 
 from bot.ops.running import exclusive_lock
 
@@ -126,3 +129,20 @@ def restore(source: Path | str, database: Path | str) -> Summary:
             backup_conn.close()
         os.chmod(database, 0o600)
     return summary(database)
+
+
+def settle_restored(db: sqlite_utils.Database, now: dt.datetime) -> dict[str, int]:
+    """After a restore: what was in flight when the backup was taken must not be doubled silently.
+
+    The process that was running then probably sent the outbox's pending messages
+    after the backup: each is flagged ``maybe_posted``, so a copy sent again to the
+    staff group says it may be a repetition (``bot/storage/outbox.py``). Updates in
+    the inbox are handled again (the state restored with them expects them), except
+    those older than the inbox's own time limit: a week-old backup must not answer
+    week-old messages.
+    """
+    from bot.storage.inbox import Inbox
+    from bot.storage.outbox import PENDING
+
+    flagged = db.execute("UPDATE outbox SET maybe_posted = 1 WHERE status = ?", [PENDING]).rowcount
+    return {"outbox": flagged, "inbox": Inbox(db).purge(now)}
