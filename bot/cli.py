@@ -39,14 +39,24 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("stats", help="les statistiques sur 7 et 30 jours (comme /stats)")
     check = commands.add_parser("check", help="valider le dossier knowledge/")
     check.add_argument("--no-examples", action="store_true", help="ne pas vérifier les exemples avec le matcher")
+    _ops_parsers(commands)
     return parser
+
+
+def _ops_parsers(commands: argparse._SubParsersAction) -> None:
+    """The operators' subcommands (``bot/ops/``)."""
+    backup = commands.add_parser("backup", help="copie cohérente de la base, même bot en marche")
+    backup.add_argument("file", metavar="FICHIER", help="fichier de sauvegarde à écrire (mode 0600)")
+    restore = commands.add_parser("restore", help="remplacer la base par une sauvegarde (bot arrêté)")
+    restore.add_argument("file", metavar="FICHIER", help="la sauvegarde à restaurer")
+    commands.add_parser("doctor", help="vérifier l'installation : jeton, groupe, droits, base, connaissances")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the subcommand; returns the exit code."""
     args = _parser().parse_args(argv)
     settings = load_settings()
-    configure_logging(settings.log_level)  # tracebacks without exception messages (personal data)
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")  # tracebacks without exception messages (personal data)
     command = args.command or ("run" if settings.telegram_token else "chat")
     if command == "check":
         return cmd_check(settings, examples=not args.no_examples)
@@ -60,14 +70,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_export(settings, args.csv)
     if command == "stats":
         return cmd_stats(settings)
+    if command in OPS_COMMANDS:
+        return OPS_COMMANDS[command](settings, args)
     if command == "run":
         if not settings.telegram_token:
             print("TELEGRAM_BOT_TOKEN n'est pas défini : lancement de la conversation dans le terminal.",
                   file=sys.stderr)
             return cmd_chat(settings)
+        from bot.ops.running import DatabaseBusy
         from handlers.app import run_telegram
 
-        run_telegram(settings)
+        try:
+            run_telegram(settings)
+        except DatabaseBusy:
+            print(f"{settings.database} est en cours de restauration : relancez le bot une fois finie.",
+                  file=sys.stderr)
+            return 1
         return 0
     return 2
 
@@ -185,3 +203,56 @@ def cmd_chat(settings: Settings) -> int:
 
     run_chat(make_assistant(dataclasses.replace(settings, staff_chat_id=None)))
     return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent copy of the database, while the bot runs or not (counts only on output)."""
+    from bot.ops.backup import BackupError, backup
+
+    try:
+        done = backup(settings.database, args.file)
+    except BackupError as exc:
+        print(f"Sauvegarde impossible : {exc}", file=sys.stderr)
+        return 1
+    print(f"Sauvegarde écrite dans {args.file} : {done.registrations} pré-inscription(s), "
+          f"{done.size_bytes // 1024} Kio, intégrité vérifiée.")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Replace the database by a backup (refused while a bot runs), then migrate and purge it."""
+    from bot.ops.backup import BackupError, restore
+    from bot.ops.running import DatabaseBusy
+
+    try:
+        done = restore(args.file, settings.database)
+    except BackupError as exc:
+        print(f"Restauration refusée : {exc}", file=sys.stderr)
+        return 1
+    except DatabaseBusy:
+        print(f"Restauration refusée : un bot tourne sur {settings.database}. Arrêtez-le d'abord "
+              f"(systemctl stop, docker compose stop…), puis relancez la restauration.", file=sys.stderr)
+        return 1
+    from bot.ops.backup import settle_restored
+
+    settled = settle_restored(open_database(settings.database), Clock().now())  # migrated first
+    print(f"Base restaurée depuis {args.file} : {done.registrations} pré-inscription(s) ; "
+          f"{settled['outbox']} message(s) en attente marqué(s) « renvoi possible », "
+          f"{settled['inbox']} mise(s) à jour de plus de 24 h écartée(s).")
+    return cmd_purge(settings)  # restored data must not outlive the retention period
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    """One line per check of the installation, with what to do; exit 1 if any failed."""
+    import asyncio
+
+    from bot.ops.doctor import local_checks, report
+    from handlers.doctor import telegram_checks
+
+    checks = asyncio.run(telegram_checks(settings)) + local_checks(settings, Clock().today())
+    lines, code = report(checks)
+    print("\n".join(lines))
+    return code
+
+
+OPS_COMMANDS = {"backup": cmd_backup, "restore": cmd_restore, "doctor": cmd_doctor}

@@ -48,8 +48,14 @@ class Settings:
     #: Days the text of a question asked to the bot is kept (``/sans_reponse`` reads it), whoever asked.
     question_retention_days: int = 180
     log_level: str = "INFO"
+    log_format: str = "text"  # "json": one JSON object per line (bot/logs.py)
     flood_limit: int = 20
     flood_window: float = 5.0
+    # Webhook mode (handlers/webhook.py) when webhook_url is set; long polling otherwise.
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8080
+    webhook_secret: str = ""
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -85,6 +91,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         retention_months=int(env.get("RETENTION_MONTHS", "") or defaults.retention_months),
         question_retention_days=int(env.get("QUESTION_RETENTION_DAYS", "") or defaults.question_retention_days),
         log_level=env.get("LOG_LEVEL", "").strip().upper() or defaults.log_level,
+        log_format=env.get("LOG_FORMAT", "").strip().lower() or defaults.log_format,
         flood_limit=int(env.get("FLOOD_LIMIT", "") or defaults.flood_limit),
         flood_window=float(env.get("FLOOD_WINDOW", "") or defaults.flood_window),
+        webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
+        webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or defaults.webhook_listen,
+        webhook_port=int(env.get("WEBHOOK_PORT", "") or defaults.webhook_port),
+        webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
     )

@@ -134,12 +134,15 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
 def run_telegram(settings: Settings) -> None:
     """Run the bot with long polling until SIGTERM or Ctrl-C."""
     from bot.cli import make_assistant
+    from bot.ops.running import bot_running_lock
 
-    assistant = make_assistant(settings)
-    asyncio.run(serve(build_application(settings, assistant), assistant))
+    with bot_running_lock(settings.database):  # tells `restore` that a bot runs on this database
+        assistant = make_assistant(settings)
+        asyncio.run(serve(build_application(settings, assistant), assistant, settings))
 
 
-async def serve(application: Application, assistant: Assistant) -> None:
+async def serve(application: Application, assistant: Assistant,
+                settings: Settings | None = None) -> None:
     """Start the application, poll durably (``handlers/polling.py``), stop cleanly on a signal.
 
     python-telegram-bot's ``run_polling`` would acknowledge updates before they are
@@ -148,6 +151,10 @@ async def serve(application: Application, assistant: Assistant) -> None:
     """
     french_words()  # load the dictionary now: loading it mid-traffic would block the loop ~1 s
     poller = DurablePoller(application, Inbox(assistant.db), assistant.clock)
+    if settings is not None and settings.webhook_url:  # same inbox and handling, updates pushed by Telegram
+        from handlers.webhook import WebhookReceiver
+
+        poller = WebhookReceiver(application, poller.inbox, assistant.clock, settings, assistant.outbox)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, poller.stop)

@@ -673,6 +673,7 @@ class BotApiDouble:
         self._files: dict[str, UploadedFile] = {}
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._blocked: set[int] = set()
+        self._bot_rights: dict[int, dict[str, Any]] = {}  # the bot's own membership, per group
         self._faults: list[Fault] = []
         self._listeners: list[Callable[[str, Any], None]] = []
         self._async_waiters: dict[int | None, list[_AsyncWaiter]] = {}
@@ -696,6 +697,7 @@ class BotApiDouble:
             "copymessage": self._m_copy_message,
             "createforumtopic": self._m_create_forum_topic,
             "getchat": self._m_get_chat,
+            "getchatmember": self._m_get_chat_member,
             "close": lambda params, files: True,
             "logout": lambda params, files: True,
         }
@@ -1556,6 +1558,33 @@ class BotApiDouble:
             user = self._users.get(chat["id"], {})
             info.update({k: user[k] for k in ("first_name", "last_name", "username") if k in user})
         return info
+
+    def set_bot_membership(self, chat_id: int, status: str = "administrator", **rights: bool) -> None:
+        """The bot's status in a group for ``getChatMember`` (default: administrator with every right)."""
+        with self._lock:
+            self._bot_rights[chat_id] = {"status": status, **rights}
+
+    def _m_get_chat_member(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat = self._chat_or_error(params.get("chat_id"))
+        user_id = _coerce_chat_id(params.get("user_id"))
+        if user_id == self.bot_user["id"]:
+            return self._bot_member(chat["id"])
+        if user_id not in self._users:
+            raise _bad_request("user not found")
+        status = "member" if user_id in self.members(chat["id"]) else "left"
+        return {"status": status, "user": self._users[user_id]}
+
+    def _bot_member(self, chat_id: int) -> dict[str, Any]:
+        with self._lock:
+            wanted = dict(self._bot_rights.get(chat_id, {"status": "administrator"}))
+        status = wanted.pop("status")
+        member: dict[str, Any] = {"status": status, "user": self.bot_user}
+        if status == "administrator":
+            rights = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+                      "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+                      "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics")
+            member.update({"can_be_edited": False, "is_anonymous": False, **dict.fromkeys(rights, True), **wanted})
+        return member
 
     # ------------------------------------------------------------------ pushing updates
 

@@ -56,6 +56,7 @@ _BOT_SETTINGS_DEFAULTS: dict[str, str] = {
     "OFFICE_DAYS": "",
     "RETENTION_MONTHS": "",
     "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "",
     # Tests drive conversations far faster than a person types; flood control has its
     # own test, which sets the production limit explicitly.
     "FLOOD_LIMIT": "10000",

@@ -7,6 +7,7 @@ brought up to date by simply starting the new bot.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Callable
@@ -103,6 +104,7 @@ def open_database(path: Path | str, migrations: list[Migration] | None = None) -
     migrations = MIGRATIONS if migrations is None else migrations
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # personal data: SQLite's -wal/-shm copy this mode
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     db = sqlite_utils.Database(conn)
     if str(path) != ":memory:":

@@ -51,6 +51,22 @@ class Inbox:
                 "INSERT INTO poll_state (key, value) VALUES ('last_update_id', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = MAX(value, excluded.value)", [highest])
 
+    def receive(self, update_id: int, payload: str, now: dt.datetime) -> bool:
+        """Store one update pushed to the webhook; False if it is already here (Telegram re-sent it).
+
+        Telegram re-sends an update whose delivery it saw fail, even when the bot stored
+        it before dying: the second copy must not be handled again.
+        """
+        with self.db.atomic():
+            if self.db.execute("SELECT 1 FROM inbox WHERE update_id = ?", [update_id]).fetchone():
+                return False
+            self.add([(update_id, payload)], now)
+        return True
+
+    def count(self) -> int:
+        """How many updates wait to be handled (the backlog ``/healthz`` reports)."""
+        return self.db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+
     def pending(self) -> list[tuple[int, str]]:
         """Updates received but not handled (after a crash), oldest first."""
         return self.db.execute("SELECT update_id, payload FROM inbox ORDER BY update_id").fetchall()
