@@ -31,7 +31,7 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3])[:h]([0-5]\d)$")
 
 #: Placeholders computed by the code from today's date (see ``bot/knowledge/render.py``).
-COMPUTED_PLACEHOLDERS = frozenset({"portes_ouvertes_a_venir", "statut_entree", "statut_candidature"})
+COMPUTED_PLACEHOLDERS = frozenset({"portes_ouvertes_a_venir", "rentree", "statut_entree", "statut_candidature"})
 
 #: Placeholders the code fills at run time in the texts of ``texts/*.yaml``.
 RUNTIME_PLACEHOLDERS = frozenset(
@@ -39,7 +39,7 @@ RUNTIME_PLACEHOLDERS = frozenset(
         "bot", "prenom", "nom", "question", "ref", "champ", "valeur", "etape", "jours", "date",
         "heure", "horaires", "exemples", "choix", "n", "total", "source", "statut", "qui",
         "annee", "age", "min", "max", "delai", "liste", "sujet", "suite", "mois",
-        "id", "debut", "fin", "jour", "message", "pourcent",
+        "id", "debut", "fin", "jour", "message", "pourcent", "quand", "annees",
     }
 )
 
