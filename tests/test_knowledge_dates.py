@@ -116,6 +116,7 @@ def test_the_checker_itself_catches_each_slip(kb: KnowledgeBase) -> None:
 
 
 @pytest.mark.parametrize("today, expected, absent", [
+    (dt.date(2025, 10, 15), "(dans environ 10 mois)", "316 jours"),
     (dt.date(2026, 8, 24), "(dans 3 jours)", "1 jours"),
     (dt.date(2026, 8, 26), "(demain)", "1 jour"),
     (dt.date(2026, 8, 27), "c'est **aujourd'hui**", "a eu lieu"),

@@ -25,6 +25,9 @@ FACT_START = "date_rentree"
 FACT_LATE_DEADLINE = "date_limite_entree_tardive"
 FACT_APPLY_OPEN = "date_ouverture_candidatures"
 FACT_APPLY_CLOSE = "date_cloture_candidatures"
+#: Beyond this many days a countdown is said in months ("dans environ 10 mois").
+LONG_COUNTDOWN_DAYS = 45
+DAYS_PER_MONTH = 30.44
 
 
 def french_date(day: dt.date, weekday: bool = False) -> str:
@@ -186,6 +189,8 @@ class Renderer:
             return self.text("dates.quand_dernier_jour" if last_day else "dates.quand_aujourdhui")
         if days == 1:
             return self.text("dates.quand_demain")
+        if days > LONG_COUNTDOWN_DAYS:  # "dans 316 jours" is not how people say it
+            return self.text("dates.quand_dans_mois", n=round(days / DAYS_PER_MONTH))
         return self.text("dates.quand_dans", n=days)
 
     def _next_intake(self) -> bool:
