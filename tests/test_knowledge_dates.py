@@ -216,3 +216,24 @@ def test_check_warns_on_an_out_of_date_base_with_exit_code_0() -> None:
     assert fresh.returncode == 0 and "avertissement" not in fresh.stdout
     assert stale.returncode == 0
     assert "knowledge/facts.yaml:" in stale.stdout and "rentrée 2026-2027 sont toutes passées" in stale.stdout
+
+
+def test_a_sourced_fact_checked_over_a_year_ago_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.knowledge.staleness import staleness_warnings
+
+    folder = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", folder)
+    facts = folder / "facts.yaml"
+    facts.write_text(facts.read_text("utf-8").replace(
+        '  remuneration_min: "496 €"\n',
+        '  remuneration_min:\n    value: "496 €"\n    source: "brochure BTS MCO 2026-2027"\n    checked: 2025-12-01\n'),
+        "utf-8")
+    kb, problems = load_knowledge(folder)
+    assert not problems and kb.facts["remuneration_min"] == "496 €"
+    assert staleness_warnings(kb, dt.date(2026, 6, 1)) == []
+    late = [str(w) for w in staleness_warnings(kb, dt.date(2026, 12, 2))]
+    assert any("remuneration_min" in w and "plus d'un an" in w for w in late), late
+    facts.write_text(facts.read_text("utf-8").replace("    checked: 2025-12-01\n", "    checked: hier\n"), "utf-8")
+    assert any("checked" in str(p) for p in load_knowledge(folder)[1])
