@@ -17,8 +17,9 @@ from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.conversation.engine import Assistant
 from bot.knowledge.checks import check_examples
-from bot.knowledge.loader import load_knowledge, official_fact_warnings
-from bot.knowledge.store import KnowledgeStore, Loaded
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.staleness import staleness_warnings
+from bot.knowledge.store import KnowledgeProblems, KnowledgeStore, Loaded
 from bot.logs import configure_logging
 from bot.storage.db import open_database
 
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("stats", help="les statistiques sur 7 et 30 jours (comme /stats)")
     check = commands.add_parser("check", help="valider le dossier knowledge/")
     check.add_argument("--no-examples", action="store_true", help="ne pas vérifier les exemples avec le matcher")
+    check.add_argument("--today", type=dt.date.fromisoformat, help="vérifier comme si on était ce jour (AAAA-MM-JJ)")
     _ops_parsers(commands)
     return parser
 
@@ -58,8 +60,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_format == "json")  # tracebacks without exception messages (personal data)
     command = args.command or ("run" if settings.telegram_token else "chat")
+    try:
+        return _run(command, args, settings)
+    except KnowledgeProblems as refused:
+        for problem in refused.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(refused.problems)} problème(s) dans {settings.knowledge_dir} : le bot ne démarre pas "
+              f"(corrigez-les, « run_bot.py check » pour vérifier).", file=sys.stderr)
+        return 1
+
+
+def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    """Run one subcommand."""
     if command == "check":
-        return cmd_check(settings, examples=not args.no_examples)
+        return cmd_check(settings, examples=not args.no_examples, today=args.today)
     if command == "ask":
         return cmd_ask(settings, args.question, args.json, args.today)
     if command == "chat":
@@ -98,8 +112,12 @@ def make_assistant(settings: Settings, clock: Clock | None = None, database: str
                      settings=settings)
 
 
-def cmd_check(settings: Settings, examples: bool = True) -> int:
-    """Validate ``knowledge/``: every problem as ``path:line: message``, exit 1 if any."""
+def cmd_check(settings: Settings, examples: bool = True, today: dt.date | None = None) -> int:
+    """Validate ``knowledge/``: every problem as ``path:line: message``, exit 1 if any.
+
+    Staleness (intake dates all past, a fact checked more than a year ago) is printed
+    as a warning and keeps exit code 0: the base is still sound, only out of date.
+    """
     kb, problems = load_knowledge(settings.knowledge_dir)
     if examples and not problems:
         problems = check_examples(Loaded.build(kb))
@@ -108,8 +126,9 @@ def cmd_check(settings: Settings, examples: bool = True) -> int:
     if problems:
         print(f"{len(problems)} problème(s) dans {settings.knowledge_dir}", file=sys.stderr)
         return 1
-    for warning in official_fact_warnings(kb, Clock().today()):  # a warning only: exit code 0
-        print(warning)
+    warnings = staleness_warnings(kb, (today or Clock().today()))
+    for warning in warnings:
+        print(f"{warning} (avertissement)")
     print(f"knowledge/ est valide : {len(kb.entries)} entrées, "
           f"{sum(len(e.questions) for e in kb.entries.values())} exemples, {len(kb.facts)} faits.",
           file=sys.stderr)

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: When the daily retention purge runs (Paris time, a quiet hour).
 PURGE_TIME = dt.time(3, 30, tzinfo=PARIS)
+#: When the out-of-date knowledge check runs (Paris time, office hours).
+STALE_CHECK_TIME = dt.time(9, 0, tzinfo=PARIS)
 
 #: The commands shown to prospects in Telegram's menu (name, description).
 PROSPECT_COMMANDS = [
@@ -61,6 +63,15 @@ async def post_init(application: Application) -> None:
     await application.bot_data["deliverer"].bot.initialize()
     application.bot_data["deliverer"].start()
     application.job_queue.run_daily(purge_job, time=PURGE_TIME, name="retention-purge")
+    application.job_queue.run_daily(stale_knowledge_job, time=STALE_CHECK_TIME, name="stale-knowledge")
+    application.job_queue.run_once(stale_knowledge_job, 60, name="stale-knowledge-at-start")
+
+
+async def stale_knowledge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Daily: if the knowledge base is out of date, tell the staff group (at most once a week)."""
+    from bot.staff.stale_notice import notify_if_stale
+
+    notify_if_stale(context.application.bot_data["assistant"].staff)
 
 
 async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:

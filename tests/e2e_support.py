@@ -312,3 +312,20 @@ def bot_process_factory(
 def bot_process(bot_process_factory: Callable[..., BotProcess]) -> BotProcess:
     """``run_bot.py`` started against the double and polling."""
     return bot_process_factory()
+
+
+def intake_steps() -> list[tuple[str, str]]:
+    """(button to press, text expected) after "connu l'école", as the real bot asks them today.
+
+    The form asks which intake the person aims at only while two are possible (from the
+    start day to the late-entry deadline, in Paris time): the bot process runs on the real
+    clock, so the end-to-end flows follow the same rule instead of assuming a date.
+    """
+    from bot.clock import Clock
+    from bot.knowledge.intake import intake_of, possible_years
+    from bot.knowledge.loader import load_knowledge
+
+    kb, _ = load_knowledge(Path(__file__).resolve().parent.parent / "knowledge")
+    if len(possible_years(Clock().today(), intake_of(kb.facts))) < 2:
+        return [("Parcoursup", "Récapitulatif")]
+    return [("Parcoursup", "Pour quelle"), ("📅 La suivante", "Récapitulatif")]

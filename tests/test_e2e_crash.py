@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from e2e_support import bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+from e2e_support import bot_process_factory, botapi_double, intake_steps  # noqa: F401 (fixtures)
 from test_e2e_delivery import resend_label
 
 STAFF_CHAT = -100777
@@ -38,7 +38,7 @@ def steps(n: int) -> list[tuple[str, str, str]]:
         ("button", "Bac pro", "situation"),
         ("button", "Lycéen·ne", "entreprise d'accueil"),
         ("button", "🔎 Je cherche encore", "connu l'école"),
-        ("button", "Parcoursup", "Récapitulatif"),
+        *[("button", label, expect) for label, expect in intake_steps()],
         ("button", "✅ Confirmer et envoyer", r"MCO-[A-Z0-9]{6}"),
     ]
 

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from e2e_support import bot_process, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+from e2e_support import bot_process, bot_process_factory, botapi_double, intake_steps  # noqa: F401 (fixtures)
 
 PROSPECT = 5151
 NAMES = {"first_name": "Zoé", "last_name": "Dupont"}
@@ -74,7 +74,8 @@ def test_full_pre_registration_on_telegram(botapi_double, bot_process, tmp_path:
     press(double, "Diplôme étranger", "ENIC-NARIC")
     press(double, "Lycéen·ne", "entreprise d'accueil")
     press(double, "🔎 Je cherche encore", "connu l'école")
-    summary = press(double, "Parcoursup", "Récapitulatif")
+    for label, expect in intake_steps():  # "Pour quelle rentrée ?" only while two intakes are open
+        summary = press(double, label, expect)
     assert "06 12 34 56 78" in summary["text"] and "12 mars 2007" in summary["text"]
     done = press(double, "✅ Confirmer et envoyer", r"MCO-[A-Z0-9]{6}")
     ref = re.search(r"MCO-[A-Z0-9]{6}", done["text"]).group(0)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import PARIS
-from e2e_support import PROJECT_ROOT, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+from e2e_support import PROJECT_ROOT, bot_process_factory, botapi_double, intake_steps  # noqa: F401 (fixtures)
 
 STAFF = -1001700000001
 MARIE, PAUL, EVE = 7001, 7002, 7003
@@ -73,7 +73,8 @@ def pre_register(double: Any, user: int, last_name: str = "Dupont", first_name: 
     press(double, user, "Bac pro", "situation")
     press(double, user, "Lycéen·ne", "entreprise d'accueil")
     press(double, user, "🔎 Je cherche encore", "connu l'école")
-    press(double, user, "Parcoursup", "Récapitulatif")
+    for label, expect in intake_steps():  # "Pour quelle rentrée ?" only while two intakes are open
+        press(double, user, label, expect)
     done = press(double, user, "✅ Confirmer et envoyer", REF.pattern)
     return REF.search(done["text"]).group(0)
 

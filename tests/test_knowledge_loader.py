@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.knowledge.loader import load_knowledge
+from bot.knowledge.required import TEXT_FILES, required_text_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).parent / "fixtures" / "mini_kb"
@@ -22,7 +23,16 @@ MINI = Path(__file__).parent / "fixtures" / "mini_kb"
 def kb_dir(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(MINI, target)
+    write_required_texts(target)
     return target
+
+
+def write_required_texts(target: Path) -> None:
+    """Every text the code needs, as plain sentences: a sound folder must have them all."""
+    (target / "texts").mkdir(exist_ok=True)
+    for name in TEXT_FILES:
+        keys = sorted(k.split(".", 1)[1] for k in required_text_keys() if k.startswith(f"{name}."))
+        (target / "texts" / f"{name}.yaml").write_text("".join(f'{k}: "texte {k}"\n' for k in keys), "utf-8")
 
 
 def problems_of(directory: Path) -> list[str]:

@@ -59,13 +59,16 @@ class Faq:
             reply = Reply(self.render.render(self.kb.smalltalk[small.entry_id].answer))
             return Answer([reply], "smalltalk", None, small.score)
         if match.entry_id:
-            return Answer([self.entry_reply(match.entry_id)], "answered", match.entry_id, match.score)
+            return Answer([self.entry_reply(match.entry_id, question)], "answered", match.entry_id, match.score)
         if match.candidates:
             return Answer([self.choice_reply(match)], "ambiguous", None, match.score, match.candidates)
         return Answer([self.fallback_reply()], "fallback", None, match.score)
 
-    def entry_reply(self, entry_id: str) -> Reply:
-        """The answer of one entry with its follow-up buttons."""
+    def entry_reply(self, entry_id: str, question: str = "") -> Reply:
+        """The answer of one entry with its follow-up buttons.
+
+        ``question`` aims the date texts at the intake it names ("l'an prochain").
+        """
         entry = self.kb.entries[entry_id]
         buttons = [[Button(self.kb.entries[r].title, ENTRY + r)] for r in entry.related
                    if r in self.kb.entries]
@@ -73,7 +76,8 @@ class Faq:
         if self.apply_button and entry.topic == self._apply_topic(entry_id):
             buttons.append([Button(self.render.text("general.bouton_inscription"), APPLY)])
         buttons.append(last_row)
-        return Reply(self.render.render(entry.answer), buttons)
+        render = self.render.for_question(question) if question else self.render
+        return Reply(render.answer(entry.answer), buttons)
 
     def choice_reply(self, match: Match) -> Reply:
         """Ask which of a few equally likely entries the prospect meant."""

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge.model import (Entry, EnglishEntry, FactValue, KnowledgeBase, OfficialFact, OpenDay, Problem,
-                                 Topic)
+from bot.knowledge.model import (Entry, EnglishEntry, FactSource, FactValue, KnowledgeBase, OfficialFact,
+                                 OpenDay, Problem, Topic)
+from bot.knowledge.required import TEXT_FILES, required_text_keys
 from bot.knowledge.yaml_lines import BadDate, LineDict, YamlError, load_yaml
 from bot.matching.french import fold
 
@@ -34,7 +35,7 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3])[:h]([0-5]\d)$")
 
 #: Placeholders computed by the code from today's date (see ``bot/knowledge/render.py``).
-COMPUTED_PLACEHOLDERS = frozenset({"portes_ouvertes_a_venir", "statut_entree", "statut_candidature"})
+COMPUTED_PLACEHOLDERS = frozenset({"portes_ouvertes_a_venir", "rentree", "statut_entree", "statut_candidature"})
 
 #: Placeholders the code fills at run time in the texts of ``texts/*.yaml``.
 RUNTIME_PLACEHOLDERS = frozenset(
@@ -42,16 +43,19 @@ RUNTIME_PLACEHOLDERS = frozenset(
         "bot", "prenom", "nom", "question", "ref", "champ", "valeur", "etape", "jours", "date",
         "heure", "horaires", "exemples", "choix", "n", "total", "source", "statut", "qui",
         "annee", "age", "min", "max", "delai", "liste", "sujet", "suite", "mois",
-        "id", "debut", "fin", "jour", "message", "pourcent",
+        "id", "debut", "fin", "jour", "message", "pourcent", "quand", "annees",
         "montant", "smic", "tranche",  # the legal minimum pay (texts/situation.yaml)
     }
 )
 
 ENTRY_FIELDS = {"id": True, "title": True, "topic": True, "questions": True, "answer": True,
                 "keywords": False, "related": False}
+#: Why an answer may be longer than 6 lines (a list the brochure gives whole): say it in the entry.
+ENTRY_FIELDS["long_because"] = False
 SMALLTALK_FIELDS = {"id": True, "questions": True, "answer": True}
 TOPIC_FIELDS = {"id": True, "label": True}
 OPEN_DAY_FIELDS = {"date": True, "start": True, "end": True}
+FACT_FIELDS = ("value", "source", "checked")
 MIN_QUESTIONS = 3
 #: Facts from official sources other than the brochures, each with its source and checked date.
 OFFICIAL_FILE = "official_facts.yaml"
@@ -92,7 +96,7 @@ def load_knowledge(directory: Path) -> tuple[KnowledgeBase, list[Problem]]:
     if not directory.is_dir():
         ctx.problem(0, f"dossier introuvable : {directory}")
         return kb, ctx.problems
-    kb.facts = _read_facts(ctx, directory / "facts.yaml")
+    kb.facts = _read_facts(ctx, directory / "facts.yaml", kb)
     kb.official = _read_official_facts(ctx, directory / OFFICIAL_FILE, kb.facts)
     kb.open_days = _read_calendar(ctx, directory / "calendar.yaml")
     kb.topics = _read_topics(ctx, directory / "topics.yaml")
@@ -106,6 +110,7 @@ def load_knowledge(directory: Path) -> tuple[KnowledgeBase, list[Problem]]:
     kb.entries = _read_entries(ctx, entry_files, "entries", ENTRY_FIELDS)
     for path in sorted((directory / "texts").glob("*.yaml")) if (directory / "texts").is_dir() else []:
         kb.texts.update(_read_texts(ctx, path, set(kb.facts) | COMPUTED_PLACEHOLDERS | RUNTIME_PLACEHOLDERS))
+    _check_required_texts(ctx, directory, kb)
     _check_references(ctx, kb)
     _read_english(ctx, directory / ENGLISH_FILE, kb)
     return kb, ctx.problems
@@ -163,11 +168,16 @@ def _type_name(kind: type) -> str:
             str: "un texte"}.get(kind, kind.__name__)
 
 
-def _read_facts(ctx: _Context, path: Path) -> dict[str, FactValue]:
+def _read_facts(ctx: _Context, path: Path, kb: KnowledgeBase) -> dict[str, FactValue]:
     data = _top(ctx, path, "facts", dict)
     facts: dict[str, FactValue] = {}
     for key, value in (data or {}).items():
         line = data.line_of(key)
+        kb.fact_lines[str(key)] = line
+        if isinstance(value, dict):
+            value = _sourced_fact(ctx, key, value, line, kb)
+            if value is None:
+                continue
         if not isinstance(key, str) or not ID_PATTERN.match(key):
             ctx.problem(line, f"identifiant de fait invalide « {key} » (minuscules, chiffres, _)")
         elif isinstance(value, BadDate):
@@ -179,6 +189,24 @@ def _read_facts(ctx: _Context, path: Path) -> dict[str, FactValue]:
         else:
             facts[key] = value
     return facts
+
+
+def _sourced_fact(ctx: _Context, key: Any, value: dict, line: int, kb: KnowledgeBase) -> Any:
+    """A fact written ``{value: …, source: …, checked: AAAA-MM-JJ}``: keep its source and check date.
+
+    ``checked`` lets ``check`` warn when a figure taken from an official source (the
+    legal pay grid…) has not been looked at for more than a year.
+    """
+    unknown = [k for k in value if k not in FACT_FIELDS]
+    if unknown or "value" not in value or "source" not in value:
+        ctx.problem(line, f"le fait « {key} » : écrire « value: », « source: » et, si possible, « checked: AAAA-MM-JJ »")
+        return None
+    checked = value.get("checked")
+    if checked is not None and not isinstance(checked, dt.date):
+        ctx.problem(line, f"le fait « {key} » : « checked » doit être une date AAAA-MM-JJ")
+        return None
+    kb.fact_sources[str(key)] = FactSource(str(value["source"]), checked, line)
+    return value["value"]
 
 
 def _read_calendar(ctx: _Context, path: Path) -> list[OpenDay]:
@@ -303,12 +331,17 @@ def _entry(ctx: _Context, item: Any, line: int, schema: dict[str, bool], section
     if "topic" in schema and not isinstance(topic, str):
         ctx.problem(item.line_of("topic"), "« topic » doit être l'identifiant d'un thème")
         ok = False
+    long_because = item.get("long_because", "")
+    if long_because and not isinstance(long_because, str):
+        ctx.problem(item.line_of("long_because"), "« long_because » doit être un texte (pourquoi la réponse est longue)")
+        ok = False
     if None in (answer, questions, keywords, related, title) or not ok:
         return None
     question_list = item["questions"]
     return Entry(
         id=fields["id"], answer=answer, questions=questions, title=title or "", topic=topic or "",
         keywords=keywords, related=related, kind="faq" if section == "entries" else "smalltalk",
+        long_because=long_because or "",
         path=ctx.path, line=item.line, line_of_topic=item.line_of("topic"),
         question_lines=[question_list.line_of(i) for i in range(len(question_list))],
     )
@@ -369,6 +402,28 @@ def _string_list(ctx: _Context, item: Any, name: str) -> list[str] | None:
 
 
 # --- cross-file checks ---------------------------------------------------------------
+
+
+def _check_required_texts(ctx: _Context, directory: Path, kb: KnowledgeBase) -> None:
+    """Every text the code uses must exist: a missing one would show its raw key to a prospect.
+
+    A file that is missing or fails to parse is one problem (not one per key); a sound
+    file without a key the code needs gets one problem per key.
+    """
+    broken = {p.path for p in ctx.problems}
+    required = required_text_keys()
+    for name in TEXT_FILES:
+        path = directory / "texts" / f"{name}.yaml"
+        ctx.path = _rel(ctx, path)
+        if not path.exists():
+            ctx.problem(0, "fichier manquant : le bot a besoin de ses textes")
+            continue
+        if ctx.path in broken:
+            continue
+        for key in sorted(k for k in required if k.startswith(f"{name}.") and k not in kb.texts):
+            short = key.split(".", 1)[1]
+            ctx.problem(1, f"texte manquant « {short} » : le bot l'utilise, ajoutez une ligne « {short}: … »")
+
 
 
 def _check_references(ctx: _Context, kb: KnowledgeBase) -> None:

@@ -49,6 +49,17 @@ class Entry:
     line: int = 0
     line_of_topic: int = 0
     question_lines: list[int] = field(default_factory=list)
+    #: Why this answer may exceed the 6 lines of the style guide (empty: it may not).
+    long_because: str = ""
+
+
+@dataclass(frozen=True)
+class FactSource:
+    """Where a fact was read and when someone last checked it there (``source:``, ``checked:``)."""
+
+    source: str
+    checked: dt.date | None
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,10 @@ class KnowledgeBase:
     facts_en: dict[str, str] = field(default_factory=dict)
     #: Groups of English words that mean the same for our questions (``english.yaml``).
     synonyms_en: list[list[str]] = field(default_factory=list)
+    #: Facts written as ``{value, source, checked}``: their source and check date.
+    fact_sources: dict[str, FactSource] = field(default_factory=dict)
+    #: The line of each fact in ``facts.yaml`` (for ``check``'s warnings).
+    fact_lines: dict[str, int] = field(default_factory=dict)
 
     def entries_of_topic(self, topic_id: str) -> list[Entry]:
         """The entries listed under a topic of the menu, in file order."""

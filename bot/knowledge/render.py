@@ -1,7 +1,7 @@
 """Turning an answer template into the text a prospect reads, as of a given day.
 
 Answers refer to facts as ``{fact_id}`` so that a phone number or an amount is
-written once in ``facts.yaml``. Three placeholders are computed from today's date
+written once in ``facts.yaml``. Four placeholders are computed from today's date
 (Europe/Paris), because a prospect must never be offered an open day that has passed
 or told they can still join after the late-entry deadline. Their wording lives in
 ``knowledge/texts/dates.yaml``, not here.
@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from typing import Callable
 
+from bot.knowledge.intake import aimed_year, intake_label, intake_of
 from bot.knowledge.loader import PLACEHOLDER
 from bot.knowledge.model import FactValue, KnowledgeBase
 
@@ -24,6 +25,9 @@ FACT_START = "date_rentree"
 FACT_LATE_DEADLINE = "date_limite_entree_tardive"
 FACT_APPLY_OPEN = "date_ouverture_candidatures"
 FACT_APPLY_CLOSE = "date_cloture_candidatures"
+#: Beyond this many days a countdown is said in months ("dans environ 10 mois").
+LONG_COUNTDOWN_DAYS = 45
+DAYS_PER_MONTH = 30.44
 
 
 def french_date(day: dt.date, weekday: bool = False) -> str:
@@ -49,16 +53,27 @@ def format_fact(value: FactValue) -> str:
 
 
 class Renderer:
-    """Fills placeholders for one knowledge base and one day."""
+    """Fills placeholders for one knowledge base, one day and, optionally, one question.
 
-    def __init__(self, kb: KnowledgeBase, today: dt.date) -> None:
+    ``question`` only matters for the date texts: "la rentrée de l'an prochain" is about
+    the next intake, whose dates the base may not have (see ``bot/knowledge/intake.py``).
+    """
+
+    def __init__(self, kb: KnowledgeBase, today: dt.date, question: str = "") -> None:
         self.kb = kb
         self.today = today
+        self.intake = intake_of(kb.facts)
+        self.year = aimed_year(question, today, self.intake)
         self._computed: dict[str, Callable[[], str]] = {
             "portes_ouvertes_a_venir": self.upcoming_open_days,
+            "rentree": self.start_day,
             "statut_entree": self.entry_status,
             "statut_candidature": self.application_status,
         }
+
+    def for_question(self, question: str) -> "Renderer":
+        """The same renderer, aimed at the intake ``question`` is about."""
+        return Renderer(self.kb, self.today, question)
 
     def render(self, template: str, params: dict[str, object] | None = None) -> str:
         """Replace every ``{name}`` by a run-time parameter, a computed text or a fact.
@@ -81,6 +96,26 @@ class Renderer:
 
         return PLACEHOLDER.sub(fill, template)
 
+    def answer(self, template: str) -> str:
+        """An entry's answer: rendered, each sentence said once, no line left empty by a date text.
+
+        A date text and the entry around it may both end on the same sentence (the
+        "not yet published" line, for instance): the prospect reads it once.
+        """
+        seen: set[str] = set()
+        lines: list[str] = []
+        for template_line in template.split("\n"):
+            rendered = self.render(template_line)
+            if template_line.strip() and not rendered.strip():
+                continue
+            for line in rendered.split("\n"):
+                key = line.strip()
+                if key and key in seen:
+                    continue
+                seen.add(key)
+                lines.append(line)
+        return "\n".join(lines).strip()
+
     def text(self, key: str, **params: object) -> str:
         """One of the bot's own sentences (``texts/*.yaml``), filled in."""
         return self.render(self.kb.texts.get(key, key), params)
@@ -92,36 +127,86 @@ class Renderer:
         upcoming = [d for d in self.kb.open_days if d.date >= self.today]
         if not upcoming:
             return self.kb.texts.get("dates.aucune_jpo", "")
-        lines = [
-            self.render(self.kb.texts.get("dates.jpo_ligne", "• {date}, {heure}"),
-                        {"date": french_date(d.date, weekday=True),
-                         "heure": f"{french_time(d.start)} - {french_time(d.end)}"})
-            for d in upcoming
-        ]
+        lines = []
+        for day in upcoming:
+            line = self.render(self.kb.texts.get("dates.jpo_ligne", "• {date}, {heure}"),
+                               {"date": french_date(day.date, weekday=True),
+                                "heure": f"{french_time(day.start)} - {french_time(day.end)}"})
+            soon = (day.date - self.today).days
+            if soon <= 1:
+                line += " " + self.text("dates.jpo_aujourdhui" if soon == 0 else "dates.jpo_demain")
+            lines.append(line)
         intro = self.kb.texts.get("dates.jpo_intro", "")
         return "\n".join([intro, *lines]) if intro else "\n".join(lines)
 
+    def start_day(self) -> str:
+        """The start day of the intake asked about: coming, today, past, or not yet published."""
+        start = self._date(FACT_START)
+        if start is None:
+            return ""
+        if self._next_intake():
+            return self._unpublished()
+        if self.today < start:
+            return self.text("dates.rentree_a_venir", quand=self.countdown(start))
+        if self.today == start:
+            return self.text("dates.rentree_aujourdhui")
+        return self.text("dates.rentree_passee")
+
     def entry_status(self) -> str:
-        """Whether a prospect can still start the programme this year, as of today."""
+        """Whether a prospect can still start the programme of the intake asked about."""
         start, deadline = self._date(FACT_START), self._date(FACT_LATE_DEADLINE)
         if start is None or deadline is None:
             return ""
-        if self.today < start:
-            return self.text("dates.entree_avant_rentree", jours=(start - self.today).days)
+        if self._next_intake():
+            return self._unpublished()
+        if self.today <= start:
+            return self.text("dates.entree_avant_rentree")
         if self.today <= deadline:
-            return self.text("dates.entree_en_cours", jours=(deadline - self.today).days)
+            return self.text("dates.entree_en_cours", quand=self.countdown(deadline, last_day=True))
         return self.text("dates.entree_close")
 
     def application_status(self) -> str:
-        """Whether the application window is open today."""
+        """Whether the application window of the intake asked about is open today."""
         opening, closing = self._date(FACT_APPLY_OPEN), self._date(FACT_APPLY_CLOSE)
         if opening is None or closing is None:
             return ""
+        if self._next_intake():
+            return self._unpublished()
         if self.today < opening:
             return self.text("dates.candidature_pas_ouverte")
-        if self.today <= closing:
-            return self.text("dates.candidature_ouverte", jours=(closing - self.today).days)
-        return self.text("dates.candidature_close")
+        if self.today > closing:
+            return self.text("dates.candidature_close")
+        if (closing - self.today).days < self._processing_days():
+            return self.text("dates.candidature_fin_proche")
+        return self.text("dates.candidature_ouverte")
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def countdown(self, day: dt.date, last_day: bool = False) -> str:
+        """"demain", "dans 3 jours", or today's wording: natural French, never "1 jours"."""
+        days = (day - self.today).days
+        if days <= 0:
+            return self.text("dates.quand_dernier_jour" if last_day else "dates.quand_aujourdhui")
+        if days == 1:
+            return self.text("dates.quand_demain")
+        if days > LONG_COUNTDOWN_DAYS:  # "dans 316 jours" is not how people say it
+            return self.text("dates.quand_dans_mois", n=round(days / DAYS_PER_MONTH))
+        return self.text("dates.quand_dans", n=days)
+
+    def _next_intake(self) -> bool:
+        """True when the question is about an intake after the one the base describes."""
+        return self.intake is not None and self.year is not None and self.year > self.intake.start_year
+
+    def _unpublished(self) -> str:
+        """The intake asked about is not in the base: say so (and whether the base's is over)."""
+        assert self.intake is not None and self.year is not None
+        key = "dates.rentree_suivante_passee" if self.intake.is_over(self.today) else "dates.rentree_suivante"
+        return self.text(key, annee=self.year, annees=intake_label(self.year))
+
+    def _processing_days(self) -> int:
+        """The processing time of an application in days, read from ``delai_traitement`` ("3 semaines")."""
+        match = re.search(r"(\d+)\s*semaine", str(self.kb.facts.get("delai_traitement", "")))
+        return int(match.group(1)) * 7 if match else 0
 
     def _date(self, fact: str) -> dt.date | None:
         value = self.kb.facts.get(fact)

@@ -58,14 +58,29 @@ class Loaded:
         return Renderer(self.kb, today)
 
 
+class KnowledgeProblems(Exception):
+    """The folder has problems and there is no earlier base to keep: the bot must not start.
+
+    Starting on a partial base once showed the raw key ``form.notice`` instead of the
+    privacy notice; refusing, with each problem as ``path:line: message``, is safer.
+    """
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in knowledge/")
+        self.problems = problems
+
+
 class KnowledgeStore:
     """Holds the knowledge in use; :meth:`reload` swaps it only when the new one is sound."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, strict: bool = True) -> None:
+        """Load ``directory``; with ``strict`` (the default) raise :class:`KnowledgeProblems` on any problem."""
         self.directory = directory
         kb, problems = load_knowledge(directory)
         for problem in problems:
             log.error("knowledge: %s", problem)
+        if problems and strict:
+            raise KnowledgeProblems(problems)
         self.current = Loaded.build(kb)
         self.startup_problems = problems
 

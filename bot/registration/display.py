@@ -30,6 +30,8 @@ def shown_value(render: Renderer, field: str, data: dict[str, Any]) -> str:
         if value == steps.COMPANY_FOUND and data.get(steps.COMPANY_NAME):
             return str(data[steps.COMPANY_NAME])
         return render.text("form.valeur_recherche")
+    if field == steps.INTAKE:
+        return render.text("form.valeur_rentree", annees=value)
     if field in steps.CHOICES:
         return render.text(steps.label_key(field, str(value)))
     return str(value)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.conversation import faq as faq_module
 from bot.conversation.messages import Button, Kind, Reply
+from bot.knowledge.intake import intake_label, intake_of, possible_years
 from bot.knowledge.render import french_date
 from bot.registration import steps
 from bot.registration.display import shown_value
@@ -229,6 +230,21 @@ class RegistrationFlow:
             draft = replace(draft, step=steps.next_step(draft.data))
         return draft
 
+    def _intake_choices(self) -> dict[str, str]:
+        """The intakes one may aim at today, by button code ("en_cours" -> "2026-2027")."""
+        intake = intake_of(self.assistant.knowledge.current.kb.facts)
+        years = possible_years(self.assistant.clock.today(), intake)
+        codes = (steps.INTAKE_CURRENT, steps.INTAKE_NEXT) if len(years) == 2 else (steps.INTAKE_CURRENT,)
+        return {code: intake_label(year) for code, year in zip(codes, years)}
+
+    def _settle_intake(self, data: dict[str, Any]) -> None:
+        """Record the intake without asking when only one is possible today (or none is known)."""
+        if steps.INTAKE in data:
+            return
+        choices = self._intake_choices()
+        if len(choices) < 2:
+            data[steps.INTAKE] = next(iter(choices.values()), "")
+
     def _enter(self, turn: Turn) -> None:
         turn.state["mode"] = MODE
 
@@ -333,6 +349,8 @@ class RegistrationFlow:
         data = self._data(draft)
         if step == steps.DIPLOMA and code == steps.FOREIGN_DIPLOMA:
             notes.append(self._t(turn, "form.note_etranger"))
+        if step == steps.INTAKE:
+            code = self._intake_choices().get(code, "")
         if step == steps.COMPANY:
             data.pop(steps.COMPANY_NAME, None)
             if code == steps.COMPANY_SEARCHING:
@@ -350,6 +368,7 @@ class RegistrationFlow:
 
     def _advance(self, turn: Turn, draft: Draft | None, data: dict[str, Any], notes: list[str]) -> None:
         """Save the answers and ask the next missing field (or show the summary)."""
+        self._settle_intake(data)
         following = steps.next_step(data)
         self._save(turn, data, following, draft.consent_at if draft else None)
         intro = "\n\n".join(notes) if notes else None
@@ -372,6 +391,7 @@ class RegistrationFlow:
 
     def _send(self, turn: Turn, draft: Draft | None) -> None:
         data = self._data(draft)
+        self._settle_intake(data)
         if draft is None or steps.next_step(data) != steps.SUMMARY:
             self._stale(turn, draft.step if draft else steps.CONSENT, draft)
             return
@@ -474,8 +494,9 @@ class RegistrationFlow:
         return [[Button(self._t(turn, "form.bouton_profil", valeur=result.value), PROFILE + step)]]
 
     def _choice_buttons(self, turn: Turn, step: str, default: str | None) -> list[list[Button]]:
+        codes = self._intake_choices() if step == steps.INTAKE else steps.CHOICES[step]
         buttons = [Button(self._t(turn, steps.label_key(step, code)), f"{VALUE}{step}:{code}")
-                   for code in steps.CHOICES[step] if code != default]
+                   for code in codes if code != default]
         per_row = 1 if step == steps.COMPANY else 2
         rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
         if default:
@@ -498,6 +519,9 @@ class RegistrationFlow:
         for field in steps.SUMMARY_FIELDS:
             lines.append(self._t(turn, "form.recap_ligne", champ=self._t(turn, f"form.champ_{field}"),
                                  valeur=self._shown(turn, field, data)))
+        if data.get(steps.INTAKE):
+            lines.append(self._t(turn, "form.recap_ligne", champ=self._t(turn, "form.champ_intake"),
+                                 valeur=self._shown(turn, steps.INTAKE, data)))
         lines.append(self._t(turn, "form.recap_fin"))
         fixes = [Button(self._t(turn, "form.bouton_corriger", champ=self._t(turn, f"form.champ_{f}")), FIX + f)
                  for f in steps.SUMMARY_FIELDS]
@@ -556,8 +580,7 @@ class RegistrationFlow:
 
     def _status_words(self, turn: Turn, status: str) -> str:
         """A lead status as the prospect reads it (``en_charge`` -> "prise en charge par l'équipe")."""
-        key = f"form.statut_{status}"
-        return self._t(turn, key) if key in turn.faq.kb.texts else status
+        return self._t(turn, f"form.statut_{status}")
 
     def _history_lines(self, turn: Turn, ref: str) -> list[str]:
         """What happened to the pre-registration, with dates (``lead_events``)."""

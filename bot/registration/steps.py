@@ -37,6 +37,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
             "autre"),
 }
 COMPANY_FOUND, COMPANY_SEARCHING = "trouvee", "recherche"
+
+#: The intake aimed at ("2026-2027"). Not in ORDER: the flow fills it by itself when only
+#: one intake is possible today, and asks it (after the others) only when two are
+#: (between the start day and the late-entry deadline, see ``bot/knowledge/intake.py``).
+INTAKE = "intake"
+INTAKE_CURRENT, INTAKE_NEXT = "en_cours", "suivante"
+CHOICES[INTAKE] = (INTAKE_CURRENT, INTAKE_NEXT)
 FOREIGN_DIPLOMA = "etranger"
 
 #: The steps answered by typing, and whether their check is strict. A name or a
@@ -85,13 +92,15 @@ def next_step(data: dict[str, Any]) -> str:
     for step in ORDER:
         if is_required(step, data) and not data.get(step):
             return step
+    if INTAKE not in data:
+        return INTAKE
     return SUMMARY
 
 
 def position(step: str) -> tuple[int, int]:
     """(number, total) of a step for the progress shown to the prospect (1-based)."""
     shown = [s for s in ORDER if s != COMPANY_NAME]
-    number = shown.index(COMPANY if step == COMPANY_NAME else step) + 1
+    number = shown.index({COMPANY_NAME: COMPANY, INTAKE: HEARD}.get(step, step)) + 1
     return number, len(shown)
 
 

@@ -74,6 +74,7 @@ COLUMNS: list[Column] = [
     _label("heard"),
     _plain("source"),
     lambda render, lead, change, status: _moment(lead.get("consent_at")),
+    _plain("intake"),
 ]
 
 

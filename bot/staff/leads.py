@@ -77,7 +77,7 @@ class LeadDesk:
         updated = any(e["event"] == UPDATED for e in self.store.history(lead["ref"]))
         key = "staff.lead_mise_a_jour" if updated else "staff.lead_nouveau"
         lines = [render.text(key, ref=lead["ref"])]
-        for name in steps.SUMMARY_FIELDS:
+        for name in (*steps.SUMMARY_FIELDS, steps.INTAKE):
             lines.append(render.text("staff.ligne", champ=render.text(f"form.champ_{name}"),
                                      valeur=field_value(render, name, lead)))
         lines.append(self._source(render, lead))

@@ -91,8 +91,14 @@ def _v7_outbox_attempts(db: sqlite_utils.Database) -> None:
     add_attempt_columns(db)
 
 
+def _v8_registration_intake(db: sqlite_utils.Database) -> None:
+    """The intake a pre-registration aims at ("2026-2027"): staff must tell this year's from next year's."""
+    db["registrations"].add_column("intake", str)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
-                               _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts]
+                               _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts,
+                               _v8_registration_intake]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

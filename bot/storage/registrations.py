@@ -23,7 +23,7 @@ import sqlite_utils
 #: The form's fields, as columns of ``registrations`` and keys of a draft's data.
 FIELDS: tuple[str, ...] = (
     "last_name", "first_name", "birth_date", "email", "phone", "diploma", "situation",
-    "company", "company_name", "heard",
+    "company", "company_name", "heard", "intake",
 )
 
 #: Letters and digits that cannot be mistaken for one another when read aloud or
