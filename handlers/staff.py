@@ -40,13 +40,15 @@ from telegram.ext import (
 from bot.conversation.messages import Reply
 from bot.staff.desk import StaffDesk, StaffInput, StaffResult
 from bot.storage.outbox import Delivery
-from bot.text_units import visible_len
+from bot.text_units import truncate_units, visible_len
 from handlers.render import telegram_messages, to_html
 
 log = logging.getLogger(__name__)
 
 #: Telegram's caption limit: a longer text goes in its own message after the document.
 CAPTION_LIMIT = 1024
+#: Telegram's limit for the toast answering a button (measured in UTF-16 units, like every length).
+TOAST_LIMIT = 200
 #: Retry delays (seconds) for the staff command list when the group cannot be reached at start.
 COMMANDS_RETRY = (30, 120, 600, 1800)
 
@@ -176,7 +178,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, result: St
 
 async def _answer_query(update: Update, notice: str) -> None:
     try:
-        await update.callback_query.answer(notice[:200] or None)
+        await update.callback_query.answer(truncate_units(notice, TOAST_LIMIT) or None)
     except TelegramError as exc:  # a query older than a few minutes cannot be answered any more
         log.info("callback answer failed: %s", type(exc).__name__)
 
