@@ -98,3 +98,61 @@ def test_the_migration_drops_the_text_of_rows_delivered_before_it(tmp_path: Path
     db = open_database(path)
     (text,) = db.execute("SELECT json_extract(payload, '$.text') FROM outbox").fetchone()
     assert text == ""
+
+
+# --- the deliverer: what holds a lane, what does not -------------------------------------------
+
+
+def _deliverer(tmp_path: Path):
+    import asyncio
+
+    from bot.clock import Clock
+    from handlers.delivery import Deliverer
+    from test_staff import FakeBot
+
+    box = outbox(tmp_path)
+    bot = FakeBot()
+    problems: list[tuple[int, str]] = []
+    deliverer = Deliverer(bot, box, Clock(), -100999,  # type: ignore[arg-type]
+                          on_problem=lambda d, p: problems.append((d.id, p)))
+    return box, bot, deliverer, problems, lambda: asyncio.run(deliverer.deliver_due())
+
+
+def test_a_prospect_gone_for_good_stops_only_their_own_rows(tmp_path: Path) -> None:
+    from telegram.error import BadRequest
+
+    from bot.storage.outbox import PROSPECT
+
+    box, bot, deliverer, problems, deliver = _deliverer(tmp_path)
+    gone = box.put(PROSPECT, "relay_out", Reply("réponse"), NOW, chat_id=4242, ref="3")
+    bot.fail_next = [BadRequest("Chat not found")]
+    deliver()
+    assert box.db.execute("SELECT status FROM outbox WHERE id = ?", [gone]).fetchone() == ("failed",)
+
+
+def test_a_bad_request_fails_the_row_once_and_the_next_row_goes(tmp_path: Path) -> None:
+    from telegram.error import BadRequest, NetworkError
+
+    box, bot, deliverer, problems, deliver = _deliverer(tmp_path)
+    refused = box.put(STAFF, "relay_in", Reply("refusé"), NOW, ref="3")
+    box.put(STAFF, "lead", Reply("lead MCO-B"), NOW, ref="MCO-B")
+    bot.fail_next = [BadRequest("Can't parse entities: unsupported start tag")]
+    deliver()
+    assert [text for _, text, _ in bot.sent] == ["lead MCO-B"]
+    assert problems == [(refused, "failed")]
+    transient = box.put(STAFF, "relay_in", Reply("plus tard"), NOW, ref="4")
+    bot.fail_next = [NetworkError("Bad Gateway")]
+    deliver()
+    assert box.db.execute("SELECT status FROM outbox WHERE id = ?", [transient]).fetchone() == ("pending",)
+    assert problems == [(refused, "failed")], "a transient error is retried, nobody is told"
+
+
+def test_a_staff_group_that_cannot_be_found_keeps_its_rows(tmp_path: Path) -> None:
+    from telegram.error import BadRequest
+
+    box, bot, deliverer, problems, deliver = _deliverer(tmp_path)
+    lead = box.put(STAFF, "lead", Reply("lead MCO-C"), NOW, ref="MCO-C")
+    bot.fail_next = [BadRequest("Chat not found")]
+    deliver()
+    assert box.db.execute("SELECT status FROM outbox WHERE id = ?", [lead]).fetchone() == ("pending",)
+    assert problems == []
