@@ -17,10 +17,19 @@ Each request is marked in flight in SQLite before it leaves
 flags what an earlier one left in flight, and a timeout flags its row too: Telegram
 may have posted it. Such a row is sent again through the ``label_resend`` hook, so
 staff see that it may be a repetition instead of a second lead.
+
+Only transient errors hold a lane (429, 5xx, timeouts, the network, and a staff
+group that cannot be reached at all, which would refuse every row alike). A row
+Telegram refuses for good (a 400 such as "message is too long", or a prospect who
+blocked the bot or is gone) is settled and the lane moves on; staff are told once,
+in a short notice without personal data. A row still too long for one message (queued by an
+older version) is shortened first. Consecutive relays of one conversation still
+waiting go out as one message.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Awaitable, Callable
 
@@ -31,6 +40,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, Tim
 
 from bot.clock import Clock
 from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery, Outbox, erased_in_flight, settle_erased
+from bot.text_units import TELEGRAM_LIMIT, truncate_units, visible_len
 from handlers.render import markup, to_html
 
 log = logging.getLogger(__name__)
@@ -50,6 +60,13 @@ ChatKey = tuple[str, int | None]
 #: Errors of an edit that no retry can fix: the message was deleted, or is too old to be edited.
 _EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited")
 _THREAD_GONE = ("thread not found", "topic_deleted", "topic_closed")
+#: Errors about the chat itself, not the row: the group is misconfigured, or the prospect is gone.
+_GROUP_UNREACHABLE = ("chat not found", "bot was kicked", "not enough rights", "have no rights",
+                      "chat_write_forbidden", "group chat was upgraded")
+#: What :attr:`Deliverer.on_problem` is told: a row refused for good, or cut to fit.
+FAILED_FOR_GOOD, SHORTENED = "failed", "shortened"
+#: Called once when a row was refused for good or had to be shortened: (delivery, problem) -> None.
+Problem = Callable[[Delivery, str], None]
 
 
 class Deliverer:
@@ -57,7 +74,8 @@ class Deliverer:
 
     def __init__(self, bot: Bot, outbox: Outbox, clock: Clock, staff_chat_id: int | None,
                  on_undeliverable: Undeliverable | None = None, prepare: Prepare | None = None,
-                 on_thread_lost: ThreadLost | None = None, label_resend: LabelResend | None = None) -> None:
+                 on_thread_lost: ThreadLost | None = None, label_resend: LabelResend | None = None,
+                 on_problem: Problem | None = None) -> None:
         self.bot = bot
         self.outbox = outbox
         self.clock = clock
@@ -66,6 +84,7 @@ class Deliverer:
         self.prepare = prepare
         self.on_thread_lost = on_thread_lost
         self.label_resend = label_resend
+        self.on_problem = on_problem
         self._settled = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -162,46 +181,98 @@ class Deliverer:
         return self.staff_chat_id if audience == STAFF else chat_id
 
     async def _send(self, delivery: Delivery, chat_id: int) -> bool:
+        """Send one row (with the relays merged into it); False when its queue must wait (transient error).
+
+        A row Telegram refuses for good never holds its queue: it is marked failed,
+        staff are told once (:attr:`on_problem`), and True lets the lane go on.
+        """
+        group = [delivery, *self.outbox.followers(delivery)]
+        if len(group) > 1:
+            text = "\n".join(row.reply.text for row in group)
+            delivery = dataclasses.replace(delivery, reply=dataclasses.replace(delivery.reply, text=text))
         try:
-            message_id = await self._call(delivery, chat_id)
+            message_id = await self._call(delivery, chat_id, [row.id for row in group])
         except RetryAfter as exc:
             wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
             self.outbox.retry_later(delivery.id, self.clock.now(), "429", float(wait))
+            self._release(group)
             return False
         except Forbidden as exc:
+            self._release(group)
             return self._forbidden(delivery, str(exc))
         except BadRequest as exc:
-            if "message is not modified" in str(exc).lower():
-                self.outbox.mark_sent(delivery.id, None)
-                return True
-            if delivery.edit_of is not None and any(e in str(exc).lower() for e in _EDIT_IMPOSSIBLE):
-                log.warning("delivery %s (%s): edit impossible, dropped: %s", delivery.id, delivery.kind, exc)
-                self.outbox.mark_sent(delivery.id, None)
-                return True
-            if self.on_thread_lost and any(e in str(exc).lower() for e in _THREAD_GONE):
-                self.on_thread_lost(delivery)
-            self._retry(delivery, f"400 {exc}")
-            return False
+            self._release(group)
+            return self._bad_request(delivery, exc)
         except TimedOut as exc:
-            self._retry(delivery, "TimedOut", outcome_unknown=_may_have_reached_telegram(exc))
+            unknown = _may_have_reached_telegram(exc)
+            self._retry(delivery, "TimedOut", outcome_unknown=unknown)
+            self._release(group, outcome_unknown=unknown)
             return False
-        except TelegramError as exc:
+        except TelegramError as exc:  # NetworkError, 5xx...: transient
             self._retry(delivery, type(exc).__name__)
+            self._release(group)
             return False
-        erased = erased_in_flight(self.outbox.db, delivery.id)  # /supprimer while the request was out
-        self.outbox.mark_sent(delivery.id, message_id)
-        if erased:
-            settle_erased(self.outbox.db, delivery.id, erased, self.clock.now())
+        settled = False
+        for row in group:
+            erased = erased_in_flight(self.outbox.db, row.id)  # /supprimer while the request was out
+            self.outbox.mark_sent(row.id, message_id)
+            if erased:
+                settle_erased(self.outbox.db, row.id, erased, self.clock.now())
+                settled = True
+        if settled:
             self.kick()
         return True
 
-    async def _call(self, delivery: Delivery, chat_id: int) -> int | None:
+    def _release(self, group: list[Delivery], outcome_unknown: bool = False) -> None:
+        """Rows merged into a message that did not go: they wait in their queue, untouched."""
+        if len(group) > 1:
+            self.outbox.release([row.id for row in group[1:]], outcome_unknown)
+
+    def _bad_request(self, delivery: Delivery, exc: BadRequest) -> bool:
+        """A 400: settled, retried (a lost forum topic) or failed for good; never retried as is."""
+        error = str(exc).lower()
+        if "message is not modified" in error:
+            self.outbox.mark_sent(delivery.id, None)
+            return True
+        if delivery.edit_of is not None and any(e in error for e in _EDIT_IMPOSSIBLE):
+            log.warning("delivery %s (%s): edit impossible, dropped: %s", delivery.id, delivery.kind, exc)
+            self.outbox.mark_sent(delivery.id, None)
+            return True
+        if self.on_thread_lost and any(e in error for e in _THREAD_GONE):
+            self.on_thread_lost(delivery)  # the next attempt goes to a new topic
+            self._retry(delivery, f"400 {exc}")
+            return False
+        if delivery.audience == STAFF and any(e in error for e in _GROUP_UNREACHABLE):
+            # Not this row's fault: every staff row would fail alike, and failing them all
+            # would lose every lead. They wait (capped backoff) until the setting is fixed.
+            self._retry(delivery, f"400 {exc}")
+            return False
+        if delivery.audience == PROSPECT and any(e in error for e in _GROUP_UNREACHABLE):
+            return self._forbidden(delivery, str(exc))
+        self._fail(delivery, f"400 {exc}")
+        return True
+
+    def _fail(self, delivery: Delivery, error: str) -> None:
+        """Give up a row Telegram will never accept, and tell staff (once: the row is never tried again)."""
+        self.outbox.fail(delivery.id, error)
+        log.warning("delivery %s (%s) refused for good: %s", delivery.id, delivery.kind, error)
+        if self.on_problem is not None:
+            self.on_problem(delivery, FAILED_FOR_GOOD)
+            self.kick()
+
+    async def _call(self, delivery: Delivery, chat_id: int, ids: list[int]) -> int | None:
+        if visible_len(delivery.reply.text) > TELEGRAM_LIMIT:  # queued before texts were split
+            delivery = self.outbox.shorten(delivery)
+            log.warning("delivery %s (%s): too long for one message, shortened", delivery.id, delivery.kind)
+            if self.on_problem is not None:
+                self.on_problem(delivery, SHORTENED)
         if self.prepare is not None:
             delivery = await self.prepare(delivery)
         if delivery.maybe_posted and self.label_resend is not None:
             delivery = self.label_resend(delivery)
-        text, keyboard = to_html(delivery.reply.text), markup(delivery.reply)
-        self.outbox.begin_attempt(delivery.id, self.clock.now())
+        text, keyboard = to_html(truncate_units(delivery.reply.text)), markup(delivery.reply)
+        for row_id in ids:
+            self.outbox.begin_attempt(row_id, self.clock.now())
         if delivery.kind == KIND_TOPIC_RENAME:
             return await self._rename_topic(delivery, chat_id)
         if delivery.edit_of is not None:

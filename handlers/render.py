@@ -2,7 +2,8 @@
 
 Every text is escaped first, then the core's only markup (``**bold**``) becomes
 ``<b>``: nothing a prospect typed can ever be interpreted by Telegram. Texts longer
-than Telegram's 4096-character limit are split on line boundaries.
+than Telegram's limit (4,096 UTF-16 code units after entity parsing) are split on
+line boundaries, before conversion, by :mod:`bot.text_units`.
 """
 from __future__ import annotations
 
@@ -13,10 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from telegram import ReplyKeyboardRemove
 
 from bot.conversation.messages import Reply
+from bot.text_units import TELEGRAM_LIMIT, split_units
 
-TELEGRAM_LIMIT = 4096
-#: Room left under the limit for the tags the conversion adds.
-CHUNK = 3800
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -27,19 +26,9 @@ def to_html(text: str) -> str:
     return _BOLD.sub(r"<b>\1</b>", html.escape(text, quote=False))
 
 
-def split_text(text: str, limit: int = CHUNK) -> list[str]:
-    """Cut a long text into pieces under ``limit``, preferably between lines."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = text.rfind(" ", 0, limit)
-        if cut <= 0:
-            cut = limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    pieces.append(text)
-    return [p for p in pieces if p]
+def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Cut a long core text into pieces Telegram accepts (measured in UTF-16 units, tags excluded)."""
+    return split_units(text, limit)
 
 
 def markup(reply: Reply) -> ReplyMarkup:
@@ -60,7 +49,8 @@ def telegram_messages(reply: Reply) -> list[tuple[str, ReplyMarkup]]:
     """The (HTML text, keyboard) messages for one reply; the keyboard goes on the last one.
 
     The text is split before conversion: a tag is only ever produced inside one
-    piece, so no piece can carry an unclosed ``<b>``.
+    piece, so no piece can carry an unclosed ``<b>`` (a bold span cut in two is
+    closed and reopened).
     """
     pieces = split_text(reply.text)
     return [(to_html(p), markup(reply) if i == len(pieces) - 1 else None) for i, p in enumerate(pieces)]

@@ -19,6 +19,7 @@ What lives here and nowhere else, because it is Telegram:
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import logging
@@ -39,12 +40,15 @@ from telegram.ext import (
 from bot.conversation.messages import Reply
 from bot.staff.desk import StaffDesk, StaffInput, StaffResult
 from bot.storage.outbox import Delivery
+from bot.text_units import truncate_units, visible_len
 from handlers.render import telegram_messages, to_html
 
 log = logging.getLogger(__name__)
 
 #: Telegram's caption limit: a longer text goes in its own message after the document.
 CAPTION_LIMIT = 1024
+#: Telegram's limit for the toast answering a button (measured in UTF-16 units, like every length).
+TOAST_LIMIT = 200
 #: Retry delays (seconds) for the staff command list when the group cannot be reached at start.
 COMMANDS_RETRY = (30, 120, 600, 1800)
 
@@ -152,7 +156,10 @@ async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     inp = staff_input(update, context.bot.username)
     if desk is None or inp is None:
         return
-    result = desk.handle(inp)
+    if desk.is_heavy(inp):  # seconds of work: off the event loop, so prospects keep getting answers
+        result = await asyncio.to_thread(desk.handle_heavy, inp)
+    else:
+        result = desk.handle(inp)
     if result.handled:
         await _answer(update, context, result)
 
@@ -175,7 +182,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, result: St
 
 async def _answer_query(update: Update, notice: str) -> None:
     try:
-        await update.callback_query.answer(notice[:200] or None)
+        await update.callback_query.answer(truncate_units(notice, TOAST_LIMIT) or None)
     except TelegramError as exc:  # a query older than a few minutes cannot be answered any more
         log.info("callback answer failed: %s", type(exc).__name__)
 
@@ -186,7 +193,7 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, *, thread_id: int | N
     quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     if reply.document is not None:
         name, content = reply.document
-        caption = to_html(reply.text) if len(reply.text) <= CAPTION_LIMIT else None
+        caption = to_html(reply.text) if visible_len(reply.text) <= CAPTION_LIMIT else None
         await bot.send_document(chat_id, InputFile(io.BytesIO(content), filename=name), caption=caption,
                                 parse_mode=ParseMode.HTML if caption else None, message_thread_id=thread_id,
                                 reply_parameters=quote)
@@ -241,7 +248,7 @@ class ForumTopics:
 
 
 def delivery_hooks(bot: Bot, assistant: object) -> dict[str, object]:
-    """The Deliverer's staff hooks: 403 notices, forum topics, lost topics, labelled resends.
+    """The Deliverer's staff hooks: 403 notices, forum topics, lost topics, labelled resends, refusals.
 
     None without the staff feature.
     """
@@ -250,7 +257,8 @@ def delivery_hooks(bot: Bot, assistant: object) -> dict[str, object]:
         return {}
     topics = ForumTopics(bot, desk)
     return {"on_undeliverable": desk.handoffs.undeliverable, "prepare": topics.prepare,
-            "on_thread_lost": desk.handoffs.topic_lost, "label_resend": desk.label_resend}
+            "on_thread_lost": desk.handoffs.topic_lost, "label_resend": desk.label_resend,
+            "on_problem": desk.delivery_problem}
 
 
 def register(application: Application, staff_chat_id: int | None) -> None:

@@ -1214,7 +1214,7 @@ class BotApiDouble:
             if key == "caption":
                 return {}
             raise _bad_request("message text is empty")
-        if len(text) > limit:
+        if _utf16_len(text) > limit:  # like Telegram: UTF-16 units of the parsed text (tags excluded)
             raise _bad_request("message is too long" if key == "text" else "message caption is too long")
         content: dict[str, Any] = {key: text}
         if entities:

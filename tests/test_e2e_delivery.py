@@ -65,9 +65,11 @@ def test_a_staff_answer_does_not_wait_behind_the_staff_groups_backlog(botapi_dou
     assert len(arrived) < BACKLOG, "the answer to the prospect waited for the staff group's whole backlog"
 
     slow.cancel()
-    double.wait_until(lambda: len(staff_messages(double, "question numéro")) == BACKLOG, 30, "the whole backlog")
-    in_group = [re.search(r"question numéro \d", m["text"]).group(0) for m in staff_messages(double, "question numéro")]
-    assert in_group == questions, "the staff group gets its messages once each, in order"
+    # Relays still queued together go out as one message (issue 9, finding 6): count the questions, not messages.
+    def in_group() -> list[str]:
+        return [q for m in staff_messages(double, "question numéro") for q in re.findall(r"question numéro \d", m["text"])]
+    double.wait_until(lambda: len(in_group()) == BACKLOG, 30, "the whole backlog")
+    assert in_group() == questions, "the staff group gets its messages once each, in order"
     wait_db(double, tmp_path, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'", [(0,)])
 
 

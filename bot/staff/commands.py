@@ -11,6 +11,8 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Callable
 
+import sqlite_utils
+
 from bot.conversation.messages import Reply
 from bot.knowledge.checks import check_examples
 from bot.staff import stats as stats_module
@@ -39,6 +41,8 @@ MAX_GROUPS = 20
 UNANSWERED_DAYS, MAX_DAYS = 30, 365
 #: Tokens in more than this share of the entries do not tell questions apart.
 COMMON_SHARE = 0.2
+#: Read-only commands whose work grows with the database: run off the event loop, on their own connection.
+HEAVY = frozenset({"sans_reponse", "stats"})
 
 
 class StaffCommands:
@@ -71,6 +75,16 @@ class StaffCommands:
         """Run a staff command (the caller checked that the user is staff)."""
         return self.table.get(inp.command, self.unknown)(inp)
 
+    def is_heavy(self, inp: StaffInput) -> bool:
+        """Whether a command reads a lot and writes nothing: it may run off the event loop."""
+        return not inp.callback_data and inp.command in HEAVY
+
+    def run_heavy(self, inp: StaffInput, db: sqlite_utils.Database) -> StaffResult:
+        """A heavy read-only command computed on ``db``, a connection of the calling thread's own."""
+        if inp.command == "sans_reponse":
+            return StaffResult([Reply(self.unanswered_text(self._days(inp), db))])
+        return StaffResult([Reply(self.stats_text(db))])
+
     # --- the commands ----------------------------------------------------------------------
 
     def leads(self, inp: StaffInput) -> StaffResult:
@@ -94,10 +108,14 @@ class StaffCommands:
 
     def unanswered(self, inp: StaffInput) -> StaffResult:
         """``/sans_reponse [jours]``: unanswered questions, grouped."""
-        days = UNANSWERED_DAYS
+        return StaffResult([Reply(self.unanswered_text(self._days(inp)))])
+
+    @staticmethod
+    def _days(inp: StaffInput) -> int:
+        """The period of ``/sans_reponse [jours]``, within bounds."""
         if inp.args and inp.args[0].isdigit():
-            days = max(1, min(MAX_DAYS, int(inp.args[0])))
-        return StaffResult([Reply(self.unanswered_text(days))])
+            return max(1, min(MAX_DAYS, int(inp.args[0])))
+        return UNANSWERED_DAYS
 
     def reload(self, inp: StaffInput) -> StaffResult:
         """``/recharger``: reload ``knowledge/``; on a problem, keep the base in use and say why."""
@@ -121,11 +139,11 @@ class StaffCommands:
         name = f"preinscriptions_{self.desk.now():%Y-%m-%d_%H%M}.csv"
         return name, content, len(leads)
 
-    def stats_text(self) -> str:
-        """The ``/stats`` text."""
+    def stats_text(self, db: sqlite_utils.Database | None = None) -> str:
+        """The ``/stats`` text (read from ``db``, by default the assistant's connection)."""
         render = self.desk.render()
         lines = [render.text("staff.stats_titre")]
-        for period in stats_module.compute_all(self.desk.assistant.db, self.desk.now()):
+        for period in stats_module.compute_all(db or self.desk.assistant.db, self.desk.now()):
             lines += ["", render.text("staff.stats_periode", jours=period.days)]
             share = period.answered_share
             pourcent = f"{share:.0%}".replace("%", " %") if share is not None else "—"
@@ -142,10 +160,10 @@ class StaffCommands:
                 lines.append(render.text("staff.stats_par_source", liste=sources))
         return "\n".join(lines)
 
-    def unanswered_text(self, days: int = UNANSWERED_DAYS) -> str:
-        """The ``/sans_reponse`` text for the last ``days`` days."""
+    def unanswered_text(self, days: int = UNANSWERED_DAYS, db: sqlite_utils.Database | None = None) -> str:
+        """The ``/sans_reponse`` text for the last ``days`` days (read from ``db``, by default the assistant's)."""
         render = self.desk.render()
-        texts = unanswered_questions(self.desk.assistant.db, self.desk.now() - dt.timedelta(days=days))
+        texts = unanswered_questions(db or self.desk.assistant.db, self.desk.now() - dt.timedelta(days=days))
         if not texts:
             return render.text("staff.sans_reponse_aucune", jours=days)
         matcher = self.desk.assistant.knowledge.current.faq

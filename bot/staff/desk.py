@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +39,15 @@ from bot.knowledge.render import Renderer, french_date
 from bot.staff.hours import OfficeHours
 from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery
 from bot.storage.personal import register_eraser
-from bot.storage.staff import erase_staff_data, forget_lead
+from bot.storage.staff import KIND_LEAD, KIND_REQUEST, erase_staff_data, forget_lead
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Assistant
 
 #: Callback data of every staff button starts with this (64 bytes at most in all).
 PREFIX = "s:"
+#: Outbox kind of the notice that a message could not be delivered (ref = the row concerned).
+KIND_DELIVERY_NOTICE = "delivery_notice"
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,30 @@ class StaffDesk:
                 self._remember(inp, result)
         return result
 
+    def is_heavy(self, inp: StaffInput) -> bool:
+        """Whether this input is a heavy read-only command (see :meth:`handle_heavy`)."""
+        return self.accepts(inp.chat_id, inp.user_id) and self.commands.is_heavy(inp)
+
+    def handle_heavy(self, inp: StaffInput) -> StaffResult:
+        """A heavy read-only command (``/sans_reponse``, ``/stats``), safe to call from a worker thread.
+
+        With 3,000 distinct questions, ``/sans_reponse`` takes seconds of CPU: run on
+        the event loop, it made every prospect wait that long. The caller runs this in
+        a thread; it reads through a connection of its own (SQLite connections must
+        not be shared across threads mid-transaction; WAL lets it read while the bot
+        writes). Nothing is written, so nothing is recorded for a redelivered update.
+        """
+        if not self.accepts(inp.chat_id, inp.user_id):
+            return self.refusal(inp)
+        path = self.assistant.db.execute("PRAGMA database_list").fetchone()[2]
+        if not path:  # an in-memory database has no second connection: read it here
+            return self.commands.run(inp)
+        reader = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30))
+        try:
+            return self.commands.run_heavy(inp, reader)
+        finally:
+            reader.conn.close()
+
     def _earlier_answer(self, inp: StaffInput) -> StaffResult | None:
         """The answer already given to this update id, or None if it is new (or has no id)."""
         if inp.update_id is None:
@@ -229,9 +256,13 @@ class StaffDesk:
 
     def queue_staff(self, kind: str, reply: Reply, *, ref: str, reply_to: int | None = None,
                     edit_of: int | None = None) -> int:
-        """Queue a message (or an edit) for the staff group and wake the deliverer."""
+        """Queue a message (or an edit) for the staff group and wake the deliverer.
+
+        A lead goes before the relays already queued (a chatty prospect must not delay
+        it); a request keeps its text after delivery, because its later edits rebuild it.
+        """
         row = self.assistant.outbox.put(STAFF, kind, reply, self.now(), ref=ref, reply_to=reply_to,
-                                        edit_of=edit_of)
+                                        edit_of=edit_of, urgent=kind == KIND_LEAD, keep_text=kind == KIND_REQUEST)
         self.assistant.wake_delivery()
         return row
 
@@ -255,6 +286,22 @@ class StaffDesk:
             return delivery
         text = f"{self.text('staff.renvoi_doublon_possible')}\n{delivery.reply.text}"
         return dataclasses.replace(delivery, reply=dataclasses.replace(delivery.reply, text=text))
+
+    def delivery_problem(self, delivery: Delivery, problem: str) -> None:
+        """Tell the group, once, that a message was refused by Telegram (or cut to fit).
+
+        Only the row number and where it was going: no name, no text (the notice is
+        about the delivery, and the group may hold people who never saw the message).
+        A notice about a notice is not sent (it could loop).
+        """
+        if delivery.kind == KIND_DELIVERY_NOTICE or not self.enabled:
+            return
+        to_group = delivery.audience == STAFF
+        if problem == "shortened":
+            key = "staff.envoi_coupe_groupe" if to_group else "staff.envoi_coupe_candidat"
+        else:
+            key = "staff.envoi_refuse_groupe" if to_group else "staff.envoi_refuse_candidat"
+        self.queue_staff(KIND_DELIVERY_NOTICE, Reply(self.text(key, n=delivery.id)), ref=str(delivery.id))
 
     def erase(self, db: sqlite_utils.Database, user_id: int) -> int:
         """The ``/supprimer`` eraser of the staff tables (see :func:`erase_staff_data`)."""

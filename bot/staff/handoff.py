@@ -55,8 +55,9 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Turn"], None]
 
-#: Longest relayed message: room is left under Telegram's 4096 for the label around it.
-MAX_RELAY = 3500
+#: Longest relayed message: a whole Telegram message (4,096 UTF-16 units is at most 4,096 characters);
+#: with the label around it, the outbox splits it in two rows rather than cut it.
+MAX_RELAY = 4096
 #: A staff message starting with one of these is an internal note: never relayed to the prospect.
 NOTE_MARKS = ("!", "#note")
 

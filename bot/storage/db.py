@@ -96,9 +96,16 @@ def _v8_registration_intake(db: sqlite_utils.Database) -> None:
     db["registrations"].add_column("intake", str)
 
 
+def _v9_outbox_priority(db: sqlite_utils.Database) -> None:
+    """Leads overtake queued relays, and delivered rows keep no text (see ``bot/storage/outbox.py``)."""
+    from bot.storage.outbox import add_priority_column
+
+    add_priority_column(db)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
                                _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts,
-                               _v8_registration_intake]
+                               _v8_registration_intake, _v9_outbox_priority]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

@@ -18,17 +18,32 @@ clears it. A row still carrying it when a new process starts
 (:meth:`Outbox.settle_interrupted`), or whose request timed out with no answer, is
 flagged ``maybe_posted``, for good: every later copy of it says it may be a
 repetition (see ``StaffDesk.label_resend``).
+
+Three more rules keep one message from holding up the others:
+
+* A text longer than a Telegram message (measured in UTF-16 units, see
+  :mod:`bot.text_units`) is split into several rows when it is queued; a row that
+  Telegram refuses for good is marked ``failed`` (:meth:`Outbox.fail`) and its
+  queue moves on. Only transient errors (429, 5xx, timeouts) hold a queue.
+* Rows have a ``priority``: a lead (``urgent``) goes before the relays already
+  queued in the staff group, which a chatty prospect can fill for minutes.
+  Consecutive relays of one conversation still waiting are sent as one message
+  (:meth:`Outbox.followers`).
+* Once a row is delivered (or has failed), its text is dropped: only what later
+  look-ups need stays (kind, ref, the Telegram message id, the ids it replies to or
+  edits). A row whose text a later edit rebuilds (``keep_text``) keeps it.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlite_utils
 
 from bot.conversation.messages import Button, Reply
+from bot.text_units import STORED_LIMIT, TELEGRAM_LIMIT, truncate_units, split_units, visible_len
 
 #: Seconds to wait before the n-th retry: 2, 4, 8... capped at five minutes.
 MAX_BACKOFF = 300.0
@@ -36,6 +51,10 @@ MAX_BACKOFF = 300.0
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 STAFF = "staff"
 PROSPECT = "prospect"
+#: Row priorities, lowest first: an urgent row (a lead) overtakes the normal rows of its chat.
+URGENT, NORMAL = 0, 1
+#: The order in which a chat's pending rows go out.
+_ORDER = "priority, id"
 
 
 def _stamp(moment: dt.datetime) -> str:
@@ -59,6 +78,20 @@ def add_attempt_columns(db: sqlite_utils.Database) -> None:
     """The migration that lets a crash mid-request be seen (see the module docstring)."""
     db["outbox"].add_column("attempt_started_at", str)
     db["outbox"].add_column("maybe_posted", int, not_null_default=0)
+
+
+def add_priority_column(db: sqlite_utils.Database) -> None:
+    """The migration that lets a lead overtake relays, and drops the text of delivered rows.
+
+    Rows already sent or failed lose their text, except the request messages of
+    conversations (their text is rebuilt by later edits).
+    """
+    db["outbox"].add_column("priority", int, not_null_default=NORMAL)
+    roots = "SELECT root_outbox_id FROM handoffs WHERE root_outbox_id IS NOT NULL" if db["handoffs"].exists() \
+        else "SELECT NULL"
+    for row_id, payload in db.execute(
+            f"SELECT id, payload FROM outbox WHERE status != ? AND id NOT IN ({roots})", [PENDING]).fetchall():
+        db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [_without_text(payload), row_id])
 
 
 @dataclass(frozen=True)
@@ -86,12 +119,29 @@ class Delivery:
     maybe_posted: bool = False
 
 
-def _encode(reply: Reply, reply_to: int | None, thread_id: int | None, edit_of: int | None) -> str:
-    return json.dumps({
+def _encode(reply: Reply, reply_to: int | None, thread_id: int | None, edit_of: int | None,
+            keep_text: bool = False) -> str:
+    data = {
         "text": reply.text,
         "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
         "reply_to": reply_to, "thread_id": thread_id, "edit_of": edit_of,
-    }, ensure_ascii=False)
+    }
+    if keep_text:
+        data["keep_text"] = True
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _without_text(payload: str) -> str:
+    """A delivered row's payload without its text (kept when a later edit rebuilds it).
+
+    An erased row's text is the neutral "données effacées" (see :func:`blank_row`): it is
+    kept, since the edit that blanks the copy posted meanwhile is built from it.
+    """
+    data = json.loads(payload)
+    if data.get("keep_text") or data.get(ERASED_KEY):
+        return payload
+    data["text"] = ""
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _decode(row: dict[str, Any]) -> Delivery:
@@ -110,14 +160,32 @@ class Outbox:
 
     def put(self, audience: str, kind: str, reply: Reply, now: dt.datetime, *, chat_id: int | None = None,
             ref: str | None = None, reply_to: int | None = None, thread_id: int | None = None,
-            edit_of: int | None = None) -> int:
-        """Queue a message (or, with ``edit_of``, an edit of an earlier row's message)."""
+            edit_of: int | None = None, urgent: bool = False, keep_text: bool = False) -> int:
+        """Queue a message (or, with ``edit_of``, an edit of an earlier row's message); returns its row.
+
+        A text too long for one Telegram message becomes several rows, in order, the
+        buttons on the last one; the first row's id is returned. An edit cannot be
+        split (it replaces one message): it is shortened instead.
+        """
         stamp = _stamp(now)
-        return self.db["outbox"].insert({
-            "created_at": stamp, "audience": audience, "chat_id": chat_id, "kind": kind, "ref": ref,
-            "payload": _encode(reply, reply_to, thread_id, edit_of), "status": PENDING, "attempts": 0,
-            "next_attempt_at": stamp,
-        }).last_pk
+        if edit_of is not None:
+            pieces = [truncate_units(reply.text, STORED_LIMIT)]
+        else:
+            pieces = split_units(reply.text, STORED_LIMIT) or [reply.text]
+        first: int | None = None
+        for number, piece in enumerate(pieces, start=1):
+            part = Reply(piece, reply.buttons if number == len(pieces) else [])
+            record = {
+                "created_at": stamp, "audience": audience, "chat_id": chat_id, "kind": kind, "ref": ref,
+                "payload": _encode(part, reply_to, thread_id, edit_of, keep_text), "status": PENDING,
+                "attempts": 0, "next_attempt_at": stamp,
+            }
+            if urgent:  # NORMAL is the column's default
+                record["priority"] = URGENT
+            row = self.db["outbox"].insert(record).last_pk
+            first = row if first is None else first
+        assert first is not None
+        return first
 
     def due(self, now: dt.datetime, limit: int = 50) -> list[Delivery]:
         """Pending rows whose next attempt is due, oldest first."""
@@ -148,9 +216,64 @@ class Outbox:
             "WHERE status = ? AND attempt_started_at IS NOT NULL", [PENDING]).rowcount
 
     def mark_sent(self, delivery_id: int, message_id: int | None) -> None:
-        """Record the delivery and the Telegram message id it produced."""
+        """Record the delivery and the Telegram message id it produced; the text is no longer needed."""
         self.db.execute("UPDATE outbox SET status = ?, sent_message_id = ?, last_error = NULL, "
                         "attempt_started_at = NULL WHERE id = ?", [SENT, message_id, delivery_id])
+        self._drop_text(delivery_id)
+
+    def _drop_text(self, delivery_id: int) -> None:
+        """Forget what a settled row said (see the module docstring): ids and kind are enough."""
+        row = self.db.execute("SELECT payload FROM outbox WHERE id = ?", [delivery_id]).fetchone()
+        if row is not None:
+            self.db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [_without_text(row[0]), delivery_id])
+
+    def release(self, delivery_ids: list[int], outcome_unknown: bool = False) -> None:
+        """Rows whose attempt ended without them being sent (merged rows): no longer in flight.
+
+        ``outcome_unknown``: the request may have been carried out, so they may be out.
+        """
+        marks = ",".join("?" * len(delivery_ids))
+        self.db.execute(
+            "UPDATE outbox SET maybe_posted = maybe_posted OR (attempt_started_at IS NOT NULL AND ?), "
+            f"attempt_started_at = NULL WHERE id IN ({marks})", [outcome_unknown, *delivery_ids])
+
+    def fail(self, delivery_id: int, error: str) -> None:
+        """Telegram refused the row for good (a 400 no retry can fix): it stops holding its queue."""
+        self.give_up(delivery_id, error)
+
+    def shorten(self, delivery: Delivery, limit: int = TELEGRAM_LIMIT) -> Delivery:
+        """The row cut to fit one message (a row queued before texts were split), saved so."""
+        text = truncate_units(delivery.reply.text, limit)
+        self.db.execute("UPDATE outbox SET payload = ? WHERE id = ?",
+                        [_encode(Reply(text, delivery.reply.buttons), delivery.reply_to, delivery.thread_id,
+                                 delivery.edit_of), delivery.id])
+        return replace(delivery, reply=Reply(text, delivery.reply.buttons))
+
+    def followers(self, head: Delivery, limit: int = STORED_LIMIT) -> list[Delivery]:
+        """Rows to send in one message with ``head``: the relays of its conversation queued right after it.
+
+        They must be of the same kind and ref, untouched so far (no attempt, no
+        buttons, no edit), with no other row of the same conversation between them,
+        and all together fit in ``limit`` units (joined by a line break).
+        """
+        if head.edit_of is not None or head.reply.buttons or head.attempts or head.maybe_posted:
+            return []
+        rows = self.db.execute(
+            f"SELECT * FROM outbox WHERE status = ? AND audience = ? AND chat_id IS ? AND ref IS ? AND id > ? "
+            f"ORDER BY {_ORDER} LIMIT 200", [PENDING, head.audience, head.chat_id, head.ref, head.id])
+        columns = [c[0] for c in rows.description]
+        size = visible_len(head.reply.text)
+        found: list[Delivery] = []
+        for row in rows.fetchall():
+            other = _decode(dict(zip(columns, row)))
+            if (other.kind != head.kind or other.edit_of is not None or other.reply.buttons or other.attempts
+                    or other.maybe_posted):
+                break
+            size += 1 + visible_len(other.reply.text)
+            if size > limit:
+                break
+            found.append(other)
+        return found
 
     def retry_later(self, delivery_id: int, now: dt.datetime, error: str, wait: float | None = None,
                     outcome_unknown: bool = False) -> float:
@@ -169,9 +292,10 @@ class Outbox:
         return delay
 
     def give_up(self, delivery_id: int, error: str) -> None:
-        """Stop trying (the prospect blocked the bot): the row stays for the record."""
+        """Stop trying (the prospect blocked the bot): the row stays for the record, without its text."""
         self.db.execute("UPDATE outbox SET status = ?, last_error = ?, attempt_started_at = NULL WHERE id = ?",
                         [FAILED, error[:200], delivery_id])
+        self._drop_text(delivery_id)
 
     def message_id_of(self, delivery_id: int) -> int | None:
         """The Telegram message id a delivered row produced, if it was delivered."""
@@ -186,11 +310,13 @@ class Outbox:
         return (row[0], row[1]) if row else None
 
     def reply_of(self, delivery_id: int) -> Reply | None:
-        """The message a row carries (to rebuild it in a later edit), or None."""
+        """The message a row carries (to rebuild it in a later edit), or None (unknown, or text dropped)."""
         row = self.db.execute("SELECT payload FROM outbox WHERE id = ?", [delivery_id]).fetchone()
         if row is None:
             return None
         data = json.loads(row[0])
+        if not data["text"]:
+            return None
         return Reply(data["text"], [[Button(label, cb) for label, cb in r] for r in data["buttons"]])
 
     def due_chats(self, now: dt.datetime) -> list[tuple[str, int | None]]:
@@ -201,15 +327,15 @@ class Outbox:
         no chat id (the staff chat is read from the settings at send time).
         """
         rows = self.db.execute(
-            "SELECT audience, chat_id FROM outbox WHERE next_attempt_at <= ? AND id IN "
-            "(SELECT MIN(id) FROM outbox WHERE status = ? GROUP BY audience, chat_id) ORDER BY id",
-            [_stamp(now), PENDING]).fetchall()
+            "SELECT audience, chat_id FROM (SELECT audience, chat_id, next_attempt_at, id, ROW_NUMBER() OVER "
+            f"(PARTITION BY audience, chat_id ORDER BY {_ORDER}) AS place FROM outbox WHERE status = ?) "
+            "WHERE place = 1 AND next_attempt_at <= ? ORDER BY id", [PENDING, _stamp(now)]).fetchall()
         return [(audience, chat_id) for audience, chat_id in rows]
 
     def next_in_chat(self, audience: str, chat_id: int | None, now: dt.datetime) -> Delivery | None:
         """The oldest pending row of one chat if it is due; None if there is none or it waits."""
         rows = self.db.execute(
-            "SELECT * FROM outbox WHERE status = ? AND audience = ? AND chat_id IS ? ORDER BY id LIMIT 1",
+            f"SELECT * FROM outbox WHERE status = ? AND audience = ? AND chat_id IS ? ORDER BY {_ORDER} LIMIT 1",
             [PENDING, audience, chat_id])
         columns = [c[0] for c in rows.description]
         row = rows.fetchone()
