@@ -48,6 +48,8 @@ class Settings:
     log_level: str = "INFO"
     flood_limit: int = 20
     flood_window: float = 5.0
+    #: After this many minutes of silence, a conversation's context (track, audience...) starts afresh.
+    context_fade_minutes: int = 180
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -84,4 +86,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         log_level=env.get("LOG_LEVEL", "").strip().upper() or defaults.log_level,
         flood_limit=int(env.get("FLOOD_LIMIT", "") or defaults.flood_limit),
         flood_window=float(env.get("FLOOD_WINDOW", "") or defaults.flood_window),
+        context_fade_minutes=int(env.get("CONTEXT_FADE_MINUTES", "") or defaults.context_fade_minutes),
     )

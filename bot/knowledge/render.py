@@ -54,6 +54,8 @@ class Renderer:
     def __init__(self, kb: KnowledgeBase, today: dt.date) -> None:
         self.kb = kb
         self.today = today
+        #: ``"vous"`` when the prospect writes with "vous": :meth:`text` then prefers a ``_vous`` text.
+        self.register: str | None = None
         self._computed: dict[str, Callable[[], str]] = {
             "portes_ouvertes_a_venir": self.upcoming_open_days,
             "statut_entree": self.entry_status,
@@ -82,7 +84,13 @@ class Renderer:
         return PLACEHOLDER.sub(fill, template)
 
     def text(self, key: str, **params: object) -> str:
-        """One of the bot's own sentences (``texts/*.yaml``), filled in."""
+        """One of the bot's own sentences (``texts/*.yaml``), filled in.
+
+        To someone writing with "vous", the ``<key>_vous`` text when there is one: a
+        parent or a company must not read "Merci de ton intérêt".
+        """
+        if self.register == "vous" and f"{key}_vous" in self.kb.texts:
+            key = f"{key}_vous"
         return self.render(self.kb.texts.get(key, key), params)
 
     # --- the computed placeholders ---------------------------------------------------

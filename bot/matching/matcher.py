@@ -229,14 +229,26 @@ class Matcher:
         results.sort(key=lambda item: -item[1])
         return results
 
+    def ranked(self, text: str) -> list[tuple[str, float, float]]:
+        """(entry id, score, fit of its closest example), best first: what context re-weighs."""
+        return self._ranked(text, None)
+
     def match(self, text: str, leave_out: tuple[str, str] | None = None) -> Match:
         """Match a question: one entry, a choice between a few, or nothing."""
-        ranked = self._ranked(text, leave_out)
-        top = tuple((entry_id, score) for entry_id, score, _ in ranked[:5])
-        if not ranked or ranked[0][1] < THRESHOLD:
-            return Match(None, ranked[0][1] if ranked else 0.0, scores=top)
-        best = ranked[0][1]
-        close = sorted((r for r in ranked[:3] if best - r[1] < MARGIN), key=lambda r: -r[2])
-        if len(close) > 1 and close[0][2] - close[1][2] < FIT_MARGIN:
-            return Match(None, best, candidates=tuple(r[0] for r in close), scores=top)
-        return Match(close[0][0], close[0][1], scores=top)
+        return decide(self._ranked(text, leave_out))
+
+
+def decide(ranked: list[tuple[str, float, float]]) -> Match:
+    """One entry, a choice between a few, or nothing, from (id, score, fit) best first.
+
+    Separate from :meth:`Matcher.match` so that scores adjusted by the conversation's
+    context (its track, the entries just answered) go through the same rule.
+    """
+    top = tuple((entry_id, score) for entry_id, score, _ in ranked[:5])
+    if not ranked or ranked[0][1] < THRESHOLD:
+        return Match(None, ranked[0][1] if ranked else 0.0, scores=top)
+    best = ranked[0][1]
+    close = sorted((r for r in ranked[:3] if best - r[1] < MARGIN), key=lambda r: -r[2])
+    if len(close) > 1 and close[0][2] - close[1][2] < FIT_MARGIN:
+        return Match(None, best, candidates=tuple(r[0] for r in close), scores=top)
+    return Match(close[0][0], close[0][1], scores=top)

@@ -1,0 +1,363 @@
+"""Reading a real prospect message: cut it up, read each part in context, answer each question.
+
+A real first message is rarely a bare question: "Bonjour, je me renseigne pour ma
+fille. Combien coûte la formation ?". Matched whole, the greeting and the context
+sentence bring words the base does not know and the covered question is refused.
+So a message is read in three steps:
+
+1. **Cut** into sentences, and a question sentence into clauses ("c'est payé combien
+   et ya cours quels jours ?") when the clauses find different entries.
+2. **Sort** the parts: small talk (only when the part is small talk through and
+   through: "vae" is not "va"), statements (preambles: who is asking, kept as
+   context) and questions. With no question at all, the statements are the question.
+3. **Answer** each question with :func:`answer_segment`, the per-segment unit, which
+   reads it in the conversation's context (its track, audience and last entries).
+
+Up to :data:`MAX_ANSWERS` answers come back in the order asked; a question not
+understood is named rather than dropped.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.conversation.context import ConversationContext
+from bot.conversation.cues import folded
+from bot.matching import french
+from bot.matching.matcher import decide
+
+if TYPE_CHECKING:
+    from bot.conversation.faq import Faq
+    from bot.knowledge.model import Entry
+
+#: The most questions answered from one message (a phone screen stays readable).
+MAX_ANSWERS = 3
+#: Small talk takes a part only above this score (and strictly above the FAQ's).
+SMALLTALK_THRESHOLD = 0.6
+#: Added to an entry of the track the prospect is on (block 4 only...).
+TRACK_BONUS = 0.12
+#: Taken from an entry scoped to a track (or audience) the prospect is not on ("en présentiel ?").
+OFF_SCOPE_PENALTY = 0.06
+#: Added to an entry written for the prospect's audience (employer, parent).
+AUDIENCE_BONUS = 0.06
+#: Added, for a short follow-up, to the entries next to the last one answered.
+FOLLOW_BONUS = 0.08
+#: Added to the entry a message's preamble points to (scored at least :data:`PREAMBLE_MIN` alone).
+PREAMBLE_BONUS = 0.1
+PREAMBLE_MIN = 0.15
+#: A part with at most this many content words is read as a possible follow-up.
+FOLLOW_UP_WORDS = 3
+#: The fewest content words a clause needs to stand alone (else it stays with its neighbour).
+MIN_CLAUSE_WORDS = 2
+
+_SENTENCE_END = re.compile(r"(?<=[?!;:])\s*|(?<=\.)\s+|\n+")
+_CLAUSE_CUT = re.compile(r",\s*(?:et\s+|ou\s+)?|\s+et\s+(?=\S)", re.IGNORECASE)
+_QUESTION_WORDS = re.compile(
+    r"(?<!\S)(?:combien|comment|quand|quel|quelle|quels|quelles|pourquoi|est ce que|c est quoi|"
+    r"qu est ce|ou est|ou se|ou je|ou on|a quoi|y a t il|peut on|puis je|dois je|faut il)(?!\S)")
+_LINKS = frozenset("pour sur avec dans par chez et ou mais sans vers entre a".split())
+_LEADING_AND = re.compile(r"^\s*(?:et|ou|mais|sinon|aussi)\b[\s,]*", re.IGNORECASE)
+
+
+@dataclass
+class SegmentAnswer:
+    """What one question segment gets: a block of text and the entry behind it.
+
+    ``outcome`` is ``answered``, ``ambiguous``, ``not_covered`` (an honest "not in the
+    brochures"), ``smalltalk`` or ``unknown``. ``text`` is the block the prospect
+    reads (None for ``unknown``: the message level names the part instead).
+    """
+
+    segment: str
+    outcome: str
+    entry: str | None = None
+    score: float = 0.0
+    candidates: tuple[str, ...] = ()
+    text: str | None = None
+    #: The segment's place in the message (blocks are shown in the order asked).
+    order: int = 0
+
+
+@dataclass
+class Reading:
+    """A whole message once read: the answered segments, in order, and the rest."""
+
+    answers: list[SegmentAnswer] = field(default_factory=list)
+    unknown: list[SegmentAnswer] = field(default_factory=list)
+    smalltalk: SegmentAnswer | None = None
+    best_score: float = 0.0
+
+
+# --- cutting -------------------------------------------------------------------------
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message (after ``?``, ``!``, ``;``, ``:``, a full stop, a new line)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip(" ,.")]
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence cut at commas and "et"; a clause too short to stand alone stays joined."""
+    parts = [p.strip() for p in _CLAUSE_CUT.split(sentence) if p and p.strip(" ,.?!")]
+    merged: list[str] = []
+    for part in parts:
+        if merged and clause_words(part) < MIN_CLAUSE_WORDS:
+            merged[-1] = f"{merged[-1]} {part}"
+        else:
+            merged.append(part)
+    if len(merged) > 1 and clause_words(merged[0]) < MIN_CLAUSE_WORDS:
+        merged[1] = f"{merged[0]} {merged[1]}"
+        del merged[0]
+    return merged
+
+
+def clause_words(text: str) -> int:
+    """How many words could make a clause a question of its own ("il faut le bac": 2).
+
+    "pour l'entreprise ?" (1) is not one: it completes the clause before it.
+    """
+    return sum(1 for w in french.words(text) if len(w) > 1 and w not in french.GRAMMAR and w not in _LINKS)
+
+
+def content_words(text: str) -> int:
+    """How many words of a text carry a topic (stop words left out)."""
+    return sum(1 for w in french.words(text) if w not in french.STOPWORDS)
+
+
+def is_question(text: str) -> bool:
+    """A part asked as a question: a question mark or an interrogative word."""
+    return "?" in text or bool(_QUESTION_WORDS.search(folded(text)))
+
+
+# --- one segment ---------------------------------------------------------------------
+
+
+def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
+                   preamble: str = "") -> SegmentAnswer:
+    """Answer ONE question segment, read in the conversation's context.
+
+    The lexical ranking is re-weighed by the context (the prospect's track and
+    audience, the entries just answered for a short follow-up), then decided by the
+    matcher's own rule, so the context settles what it can and "did you mean" stays
+    for real ambiguity. A chosen entry may hand over to another in this context
+    (``instead``), and its text is the variant written for this context if any.
+    """
+    loaded = faq.loaded
+    ranked = reweigh(faq, segment, context, loaded.faq.ranked(segment), preamble)
+    match = decide(ranked)
+    small = smalltalk_of(faq, segment, match.score)
+    if small is not None:
+        return small
+    if match.entry_id is None:
+        if match.candidates:
+            return SegmentAnswer(segment, "ambiguous", None, match.score, match.candidates)
+        return SegmentAnswer(segment, "unknown", None, match.score)
+    entry_id = handover(faq, match.entry_id, context)
+    if entry_id in loaded.kb.not_covered:
+        entry = loaded.kb.not_covered[entry_id]
+        return SegmentAnswer(segment, "not_covered", None, match.score,
+                             text=faq.render.render(variant(entry, context)))
+    entry = loaded.kb.entries[entry_id]
+    return SegmentAnswer(segment, "answered", entry_id, match.score,
+                         text=faq.render.render(variant(entry, context)))
+
+
+def reweigh(faq: "Faq", segment: str, context: ConversationContext,
+            ranked: list[tuple[str, float, float]], preamble: str = "") -> list[tuple[str, float, float]]:
+    """The ranking adjusted by the context, best first.
+
+    ``preamble`` is what the message said before its questions ("mon fils a une
+    RQTH."): the entry it is closest to is favoured, as a person would read it.
+    """
+    if not ranked:
+        return ranked
+    hinted = _preamble_entry(faq, preamble)
+    kb = faq.loaded.kb
+    cues = faq.loaded.cues
+    said_track = cues.value(segment, "tracks") if cues else None
+    track = said_track or context.track
+    follow_up = is_follow_up(segment) and context.last_entry is not None
+    near = neighbours(faq, context) if follow_up else set()
+    result = []
+    matcher = faq.loaded.faq
+    tokens = set(matcher.tokens(segment))
+    top = [kb.entries.get(r[0]) or kb.not_covered.get(r[0]) for r in ranked[:3]]
+    titles = {e.id: set(matcher.tokens(e.title, correct=False)) for e in top if e is not None}
+    for entry_id, score, fit in ranked:
+        entry = kb.entries.get(entry_id) or kb.not_covered.get(entry_id)
+        bonus = 0.0
+        if entry is None:
+            result.append((entry_id, score, fit))
+            continue
+        # An entry scoped to a track or an audience is set aside for other prospects,
+        # unless the question itself names what sets it apart ("l'examen du bloc 4",
+        # "combien ça coûte à l'entreprise"): the words of its title no close rival has.
+        own = titles.get(entry_id, set()) - set().union(*(t for i, t in titles.items() if i != entry_id))
+        named = bool(tokens & own)
+        if entry.track:
+            bonus += TRACK_BONUS if entry.track == track else (0.0 if named else -OFF_SCOPE_PENALTY)
+        elif track and track in entry.instead:
+            bonus += TRACK_BONUS  # an entry that hands over to the track's own answer
+        if entry.audience:
+            if entry.audience == context.audience:
+                bonus += AUDIENCE_BONUS
+            elif not named:
+                bonus -= OFF_SCOPE_PENALTY
+        if entry_id in near:
+            bonus += FOLLOW_BONUS
+        if entry_id == hinted:
+            bonus += PREAMBLE_BONUS
+        result.append((entry_id, round(score + bonus, 4), fit))
+    result.sort(key=lambda item: -item[1])
+    return result
+
+
+def _preamble_entry(faq: "Faq", preamble: str) -> str | None:
+    """The entry a message's context sentences point to, if they point anywhere."""
+    if not preamble.strip():
+        return None
+    ranked = faq.loaded.faq.ranked(preamble)
+    return ranked[0][0] if ranked and ranked[0][1] >= PREAMBLE_MIN else None
+
+
+def is_follow_up(segment: str) -> bool:
+    """A short part, or one opening with "et", that may lean on the previous turns."""
+    return bool(_LEADING_AND.match(french.fold(segment))) or content_words(segment) <= FOLLOW_UP_WORDS
+
+
+def neighbours(faq: "Faq", context: ConversationContext) -> set[str]:
+    """The entries a follow-up is likely about: the last ones, their related ones, their topic."""
+    kb = faq.loaded.kb
+    last = kb.entries.get(context.last_entry or "")
+    if last is None:
+        return set()
+    near = {last.id, *last.related}
+    near.update(e.id for e in kb.entries.values() if e.topic == last.topic)
+    return near
+
+
+def handover(faq: "Faq", entry_id: str, context: ConversationContext) -> str:
+    """The entry that answers in this context (``instead``: block 4 fees for "c'est payant ?")."""
+    entry = faq.loaded.kb.entries.get(entry_id)
+    if entry is None:
+        return entry_id
+    for key in (context.audience, context.track):
+        if key and key in entry.instead:
+            return entry.instead[key]
+    return entry_id
+
+
+def variant(entry: "Entry", context: ConversationContext) -> str:
+    """The entry's text for this context: audience, then track, then "vous", else the default."""
+    for key in (context.audience, context.track, "vous" if context.register == "vous" else None):
+        if key and key in entry.variants:
+            return entry.variants[key]
+    return entry.answer
+
+
+def smalltalk_of(faq: "Faq", segment: str, faq_score: float) -> SegmentAnswer | None:
+    """Small talk, only when the part is small talk through and through.
+
+    "je peux faire une vae ?" shares a near-word with "ça va"; "Merci, bonne journée"
+    shares "journée" with the open days; "il faut un cv ?" shares "cv" with "ça va".
+    Small talk wins only when every word of the part (articles and pronouns aside)
+    occurs in a small-talk example, and it scores at least as well as the FAQ.
+    """
+    loaded = faq.loaded
+    words = {w for w in french.words(segment) if w not in french.GRAMMAR}
+    if not words or not words <= loaded.smalltalk_words:
+        return None
+    small = loaded.smalltalk.match(segment)
+    if small.entry_id is None or small.score < SMALLTALK_THRESHOLD or small.score < faq_score:
+        return None
+    entry = loaded.kb.smalltalk[small.entry_id]
+    return SegmentAnswer(segment, "smalltalk", None, small.score,
+                         text=faq.render.render(variant(entry, faq_context_free())))
+
+
+def faq_context_free() -> ConversationContext:
+    """An empty context (small talk has no track or audience variants)."""
+    return ConversationContext()
+
+
+# --- a whole message -----------------------------------------------------------------
+
+
+def read_message(faq: "Faq", text: str, context: ConversationContext) -> Reading:
+    """Cut a message, sort its parts and answer its questions (up to :data:`MAX_ANSWERS`)."""
+    reading = Reading()
+    parts = sentences(text) or [text]
+    questions = [p for p in parts if is_question(p)]
+    statements = [p for p in parts if not is_question(p)]
+    for part in statements:  # a greeting sentence is small talk, a preamble is context
+        small = smalltalk_of(faq, part, 0.0)
+        if small is not None:
+            reading.smalltalk = small
+    targets = questions or [p for p in statements if smalltalk_of(faq, p, 0.0) is None]
+    order = 0
+    for sentence in targets:
+        for answer in answer_sentence(faq, sentence, context, preamble=statements if questions else []):
+            answer.order = order
+            order += 1
+            _add(reading, answer)
+    return reading
+
+
+def note_cues(faq: "Faq", text: str, context: ConversationContext) -> None:
+    """Keep what a message says about the asker: audience, track, register ("vous").
+
+    Read on the whole message, preambles included: "je cherche un apprenti" makes
+    every later answer the employer's, even when the question itself says nothing.
+    """
+    cues = faq.loaded.cues
+    if cues is None:
+        return
+    audience = cues.value(text, "audiences")
+    if audience:
+        context.audience = audience
+    track = cues.value(text, "tracks")
+    if track:
+        context.track = track
+    found = cues.found(text)
+    if "register.vous" in found:
+        context.register = "vous"
+    elif "register.tu" in found:
+        context.register = "tu"
+
+
+def _add(reading: Reading, answer: SegmentAnswer) -> None:
+    """File one segment's answer, dropping a repeat of an entry already answered."""
+    reading.best_score = max(reading.best_score, answer.score)
+    if answer.outcome == "smalltalk":
+        reading.smalltalk = answer
+    elif answer.outcome == "unknown":
+        reading.unknown.append(answer)
+    elif not any(a.entry == answer.entry and a.text == answer.text for a in reading.answers):
+        reading.answers.append(answer)
+
+
+def answer_sentence(faq: "Faq", sentence: str, context: ConversationContext,
+                    preamble: list[str]) -> list[SegmentAnswer]:
+    """One sentence's answers: each of its clauses when they ask different things, else the whole.
+
+    A question that finds nothing alone is tried once more with the statements said
+    before it ("je travaille en restauration. C'est possible à mon âge ?").
+    """
+    parts = clauses(sentence)
+    before = " ".join(preamble)
+    if len(parts) > 1:
+        answers = [answer_segment(faq, _LEADING_AND.sub("", p) or p, context, before) for p in parts]
+        found = {a.entry or a.text for a in answers if a.outcome in ("answered", "not_covered")}
+        if len(found) > 1:
+            return [a for a in answers if a.outcome != "smalltalk" or a is answers[-1]]
+    whole = answer_segment(faq, sentence, context, before)
+    if whole.outcome == "unknown" and len(parts) > 1:
+        best = [a for a in (answer_segment(faq, p, context, before) for p in parts) if a.outcome == "answered"]
+        if len(best) == 1:
+            return best
+    if whole.outcome == "unknown" and preamble:
+        joined = answer_segment(faq, " ".join([*preamble, sentence]), context)
+        if joined.outcome in ("answered", "not_covered"):
+            return [joined]
+    return [whole]
