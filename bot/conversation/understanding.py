@@ -52,7 +52,10 @@ FOLLOW_UP_WORDS = 3
 MIN_CLAUSE_WORDS = 2
 
 _SENTENCE_END = re.compile(r"(?<=[?!;:])\s*|(?<=\.)\s+|\n+")
-_CLAUSE_CUT = re.compile(r",\s*(?:et\s+|ou\s+)?|\s+et\s+(?=\S)", re.IGNORECASE)
+#: Clauses are cut at commas, and at "et" when what follows asks its own question.
+_CLAUSE_CUT = re.compile(r",\s*(?:et\s+|ou\s+)?|\s+et\s+(?=(?:[\w'-]+\s+){0,3}?(?:combien|comment|quand|quel|"
+                         r"quelle|quels|quelles|pourquoi|ou|est-ce|y a|ya|il y a|faut-il|il faut)\b)",
+                         re.IGNORECASE)
 _QUESTION_WORDS = re.compile(
     r"(?<!\S)(?:combien|comment|quand|quel|quelle|quels|quelles|pourquoi|est ce que|c est quoi|"
     r"qu est ce|ou est|ou se|ou je|ou on|a quoi|y a t il|peut on|puis je|dois je|faut il)(?!\S)")
@@ -149,11 +152,17 @@ def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
     small = smalltalk_of(faq, segment, match.score)
     if small is not None:
         return small
-    if match.entry_id is None:
-        if match.candidates:
-            return SegmentAnswer(segment, "ambiguous", None, match.score, match.candidates)
+    chosen = match.entry_id
+    real = tuple(c for c in match.candidates if c in loaded.kb.entries)
+    if chosen is None and match.candidates and len(real) < 2:
+        # A choice between an answer and "not covered" is no choice to offer: the
+        # closest example (candidates come closest first) settles it.
+        chosen = match.candidates[0]
+    if chosen is None:
+        if real:
+            return SegmentAnswer(segment, "ambiguous", None, match.score, real)
         return SegmentAnswer(segment, "unknown", None, match.score)
-    entry_id = handover(faq, match.entry_id, context)
+    entry_id = handover(faq, chosen, context)
     if entry_id in loaded.kb.not_covered:
         entry = loaded.kb.not_covered[entry_id]
         return SegmentAnswer(segment, "not_covered", None, match.score,
@@ -346,12 +355,14 @@ def answer_sentence(faq: "Faq", sentence: str, context: ConversationContext,
     """
     parts = clauses(sentence)
     before = " ".join(preamble)
+    whole = answer_segment(faq, sentence, context, before)
     if len(parts) > 1:
         answers = [answer_segment(faq, _LEADING_AND.sub("", p) or p, context, before) for p in parts]
-        found = {a.entry or a.text for a in answers if a.outcome in ("answered", "not_covered")}
-        if len(found) > 1:
-            return [a for a in answers if a.outcome != "smalltalk" or a is answers[-1]]
-    whole = answer_segment(faq, sentence, context, before)
+        found = [a for a in answers if a.outcome in ("answered", "not_covered")]
+        # Clauses win when they ask different things, each read at least as surely as
+        # the whole sentence ("je peux faire le bts et continuer en licence ?" is one question).
+        if len({a.entry or a.text for a in found}) > 1 and min(a.score for a in found) >= whole.score:
+            return [a for a in answers if a.outcome != "smalltalk"]
     if whole.outcome == "unknown" and len(parts) > 1:
         best = [a for a in (answer_segment(faq, p, context, before) for p in parts) if a.outcome == "answered"]
         if len(best) == 1:

@@ -160,12 +160,19 @@ class Matcher:
         entry_tokens: dict[str, Counter[str]] = defaultdict(Counter)
         for entry_id, _, toks in raw_docs:
             entry_tokens[entry_id].update(set(toks))
+        # "Not covered" entries are matched like the others but leave the weights of the
+        # real entries' words as they were: adding an honest "I don't know" about parking
+        # must not change which entry a question about the rhythm finds.
+        aside = {e.id for e in self._entries if e.kind == "not_covered"}
         df: dict[str, int] = defaultdict(int)
-        for toks in entry_tokens.values():
+        df_aside: dict[str, int] = defaultdict(int)
+        for entry_id, toks in entry_tokens.items():
             for tok in toks:
-                df[tok] += 1
+                (df_aside if entry_id in aside else df)[tok] += 1
+        for tok, count in df_aside.items():
+            df.setdefault(tok, count)
         self._known_stems = set(df)
-        n = max(len(entry_tokens), 1)
+        n = max(len(entry_tokens) - len(aside & set(entry_tokens)), 1)
         self.idf = {tok: math.log(1 + n / count) for tok, count in df.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0)
         self._docs: list[_Doc] = []
