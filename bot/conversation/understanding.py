@@ -149,10 +149,12 @@ def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
     loaded = faq.loaded
     ranked = reweigh(faq, segment, context, loaded.faq.ranked(segment), preamble)
     match = decide(ranked)
-    small = smalltalk_of(faq, segment, match.score)
+    small = smalltalk_of(faq, segment, match.score, context)
     if small is not None:
         return small
     chosen = match.entry_id
+    if chosen is None and is_follow_up(segment) and context.last_entry is not None:
+        chosen = follow_up_choice(faq, segment, context, match.candidates)
     real = tuple(c for c in match.candidates if c in loaded.kb.entries)
     if chosen is None and match.candidates and len(real) < 2:
         # A choice between an answer and "not covered" is no choice to offer: the
@@ -230,6 +232,25 @@ def _preamble_entry(faq: "Faq", preamble: str) -> str | None:
     return ranked[0][0] if ranked and ranked[0][1] >= PREAMBLE_MIN else None
 
 
+def follow_up_choice(faq: "Faq", segment: str, context: ConversationContext,
+                     candidates: tuple[str, ...]) -> str | None:
+    """What a short follow-up is about when it is unclear alone ("et en 2e année ?").
+
+    Among equally likely entries, the one answered most recently; else the follow-up
+    read together with the last entry's title, kept only if it lands next to that
+    entry. Otherwise None: then the bot asks or says it does not know.
+    """
+    recent = [e for e in reversed(context.last_entries) if e in candidates]
+    if recent:
+        return recent[0]
+    last = faq.loaded.kb.entries.get(context.last_entry or "")
+    if last is None:
+        return None
+    carried = decide(reweigh(faq, f"{segment} {last.title}", context,
+                             faq.loaded.faq.ranked(f"{segment} {last.title}")))
+    return carried.entry_id if carried.entry_id in neighbours(faq, context) else None
+
+
 def is_follow_up(segment: str) -> bool:
     """A short part, or one opening with "et", that may lean on the previous turns."""
     return bool(_LEADING_AND.match(french.fold(segment))) or content_words(segment) <= FOLLOW_UP_WORDS
@@ -241,7 +262,7 @@ def neighbours(faq: "Faq", context: ConversationContext) -> set[str]:
     last = kb.entries.get(context.last_entry or "")
     if last is None:
         return set()
-    near = {last.id, *last.related}
+    near = {*context.last_entries, *last.related}
     near.update(e.id for e in kb.entries.values() if e.topic == last.topic)
     return near
 
@@ -265,7 +286,8 @@ def variant(entry: "Entry", context: ConversationContext) -> str:
     return entry.answer
 
 
-def smalltalk_of(faq: "Faq", segment: str, faq_score: float) -> SegmentAnswer | None:
+def smalltalk_of(faq: "Faq", segment: str, faq_score: float,
+                 context: ConversationContext | None = None) -> SegmentAnswer | None:
     """Small talk, only when the part is small talk through and through.
 
     "je peux faire une vae ?" shares a near-word with "ça va"; "Merci, bonne journée"
@@ -282,12 +304,22 @@ def smalltalk_of(faq: "Faq", segment: str, faq_score: float) -> SegmentAnswer | 
         return None
     entry = loaded.kb.smalltalk[small.entry_id]
     return SegmentAnswer(segment, "smalltalk", None, small.score,
-                         text=faq.render.render(variant(entry, faq_context_free())))
+                         text=faq.render.render(variant(entry, context or ConversationContext())))
 
 
-def faq_context_free() -> ConversationContext:
-    """An empty context (small talk has no track or audience variants)."""
-    return ConversationContext()
+def smalltalk_sentence(faq: "Faq", sentence: str, context: ConversationContext) -> SegmentAnswer | None:
+    """A sentence that is small talk whole, or clause after clause ("Merci beaucoup, bonne journée").
+
+    The last clause answers: a farewell comes after the thanks.
+    """
+    whole = smalltalk_of(faq, sentence, 0.0, context)
+    if whole is not None:
+        return whole
+    parts = clauses(sentence)
+    if len(parts) < 2:
+        return None
+    answers = [smalltalk_of(faq, p, 0.0, context) for p in parts]
+    return answers[-1] if all(answers) else None
 
 
 # --- a whole message -----------------------------------------------------------------
@@ -299,11 +331,11 @@ def read_message(faq: "Faq", text: str, context: ConversationContext) -> Reading
     parts = sentences(text) or [text]
     questions = [p for p in parts if is_question(p)]
     statements = [p for p in parts if not is_question(p)]
+    chatter = {p for p in statements if smalltalk_sentence(faq, p, context) is not None}
     for part in statements:  # a greeting sentence is small talk, a preamble is context
-        small = smalltalk_of(faq, part, 0.0)
-        if small is not None:
-            reading.smalltalk = small
-    targets = questions or [p for p in statements if smalltalk_of(faq, p, 0.0) is None]
+        if part in chatter:
+            reading.smalltalk = smalltalk_sentence(faq, part, context)
+    targets = questions or [p for p in statements if p not in chatter]
     order = 0
     for sentence in targets:
         for answer in answer_sentence(faq, sentence, context, preamble=statements if questions else []):
