@@ -8,10 +8,12 @@ SMS spellings, elisions) and finds them as whole words in a message.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.matching import french
 
 
+@lru_cache(maxsize=4096)
 def folded(text: str) -> str:
     """A text as a line of plain words, the form cues are searched in."""
     return " ".join(french.words(text))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.conversation.context import ConversationContext
 from bot.conversation.messages import Button, Reply
-from bot.conversation.understanding import MAX_ANSWERS, SegmentAnswer, note_cues, read_message
+from bot.conversation.understanding import MAX_ANSWERS, SegmentAnswer, block_text, note_cues, read_message
 from bot.knowledge.render import Renderer
 from bot.knowledge.store import Loaded
 from bot.matching.matcher import Match
@@ -88,8 +88,8 @@ class Faq:
             match = Match(None, part.score, candidates=part.candidates)
             return Answer([self.choice_reply(match)], "ambiguous", None, part.score, part.candidates)
         if part.outcome == "not_covered":
-            return Answer([self.not_covered_reply(part.text or "")], "fallback", None, part.score)
-        reply = self.entry_reply(part.entry or "", text=part.text)
+            return Answer([self.not_covered_reply(block_text(self, part))], "fallback", None, part.score)
+        reply = self.entry_reply(part.entry or "", text=block_text(self, part))
         return Answer([reply], "answered", part.entry, part.score, entries=tuple(entries))
 
     def blocks_reply(self, parts: list[SegmentAnswer], unknown: list[SegmentAnswer]) -> Reply:
@@ -103,10 +103,10 @@ class Faq:
             quoted = _quote(part.segment)
             if part.outcome == "answered" and part.entry:
                 blocks.append(self.render.text("general.bloc_reponse", sujet=self.kb.entries[part.entry].title,
-                                               message=part.text or ""))
+                                               message=block_text(self, part)))
             elif part.outcome == "not_covered":
                 blocks.append(self.render.text("general.bloc_reponse", sujet=f"« {quoted} »",
-                                               message=part.text or ""))
+                                               message=block_text(self, part)))
             elif part.outcome == "ambiguous":
                 blocks.append(self.render.text("general.partie_ambigue", question=quoted))
                 buttons.extend([Button(self.kb.entries[c].title, ENTRY + c)] for c in part.candidates)

@@ -68,8 +68,10 @@ class SegmentAnswer:
     """What one question segment gets: a block of text and the entry behind it.
 
     ``outcome`` is ``answered``, ``ambiguous``, ``not_covered`` (an honest "not in the
-    brochures"), ``smalltalk`` or ``unknown``. ``text`` is the block the prospect
-    reads (None for ``unknown``: the message level names the part instead).
+    brochures"), ``smalltalk`` or ``unknown``. ``template`` is the answer chosen for
+    the context, not yet filled in (clauses are tried and dropped: only what is
+    shown gets rendered); ``text``, when set, is the finished block and wins (a
+    feature answering from the prospect's own case sets it).
     """
 
     segment: str
@@ -78,6 +80,7 @@ class SegmentAnswer:
     score: float = 0.0
     candidates: tuple[str, ...] = ()
     text: str | None = None
+    template: str | None = None
     #: The segment's place in the message (blocks are shown in the order asked).
     order: int = 0
 
@@ -137,17 +140,18 @@ def is_question(text: str) -> bool:
 
 
 def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
-                   preamble: str = "") -> SegmentAnswer:
+                   hint: str | None = None) -> SegmentAnswer:
     """Answer ONE question segment, read in the conversation's context.
 
     The lexical ranking is re-weighed by the context (the prospect's track and
     audience, the entries just answered for a short follow-up), then decided by the
     matcher's own rule, so the context settles what it can and "did you mean" stays
-    for real ambiguity. A chosen entry may hand over to another in this context
+    for real ambiguity. ``hint`` is the entry the message's preamble points to
+    ("mon fils a une RQTH." -> disability): it is favoured. A chosen entry may hand over to another in this context
     (``instead``), and its text is the variant written for this context if any.
     """
     loaded = faq.loaded
-    ranked = reweigh(faq, segment, context, loaded.faq.ranked(segment), preamble)
+    ranked = reweigh(faq, segment, context, loaded.faq.ranked(segment), hint)
     match = decide(ranked)
     small = smalltalk_of(faq, segment, match.score, context)
     if small is not None:
@@ -167,23 +171,16 @@ def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
     entry_id = handover(faq, chosen, context)
     if entry_id in loaded.kb.not_covered:
         entry = loaded.kb.not_covered[entry_id]
-        return SegmentAnswer(segment, "not_covered", None, match.score,
-                             text=faq.render.render(variant(entry, context)))
+        return SegmentAnswer(segment, "not_covered", None, match.score, template=variant(entry, context))
     entry = loaded.kb.entries[entry_id]
-    return SegmentAnswer(segment, "answered", entry_id, match.score,
-                         text=faq.render.render(variant(entry, context)))
+    return SegmentAnswer(segment, "answered", entry_id, match.score, template=variant(entry, context))
 
 
 def reweigh(faq: "Faq", segment: str, context: ConversationContext,
-            ranked: list[tuple[str, float, float]], preamble: str = "") -> list[tuple[str, float, float]]:
-    """The ranking adjusted by the context, best first.
-
-    ``preamble`` is what the message said before its questions ("mon fils a une
-    RQTH."): the entry it is closest to is favoured, as a person would read it.
-    """
+            ranked: list[tuple[str, float, float]], hint: str | None = None) -> list[tuple[str, float, float]]:
+    """The ranking adjusted by the context, best first (``hint``: see :func:`answer_segment`)."""
     if not ranked:
         return ranked
-    hinted = _preamble_entry(faq, preamble)
     kb = faq.loaded.kb
     cues = faq.loaded.cues
     said_track = cues.value(segment, "tracks") if cues else None
@@ -217,15 +214,19 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
                 bonus -= OFF_SCOPE_PENALTY
         if entry_id in near:
             bonus += FOLLOW_BONUS
-        if entry_id == hinted:
+        if entry_id == hint:
             bonus += PREAMBLE_BONUS
         result.append((entry_id, round(score + bonus, 4), fit))
     result.sort(key=lambda item: -item[1])
     return result
 
 
-def _preamble_entry(faq: "Faq", preamble: str) -> str | None:
-    """The entry a message's context sentences point to, if they point anywhere."""
+def preamble_entry(faq: "Faq", preamble: str) -> str | None:
+    """The entry a message's context sentences point to, if they point anywhere.
+
+    Read as a person would: "mon fils est autiste et a une RQTH. Qui contacter ?" is
+    about the disability contact, not the switchboard.
+    """
     if not preamble.strip():
         return None
     ranked = faq.loaded.faq.ranked(preamble)
@@ -337,8 +338,10 @@ def read_message(faq: "Faq", text: str, context: ConversationContext) -> Reading
             reading.smalltalk = smalltalk_sentence(faq, part, context)
     targets = questions or [p for p in statements if p not in chatter]
     order = 0
+    preamble = [p for p in statements if p not in chatter] if questions else []
+    hint = preamble_entry(faq, " ".join(preamble))
     for sentence in targets:
-        for answer in answer_sentence(faq, sentence, context, preamble=statements if questions else []):
+        for answer in answer_sentence(faq, sentence, context, preamble, hint):
             answer.order = order
             order += 1
             _add(reading, answer)
@@ -367,6 +370,13 @@ def note_cues(faq: "Faq", text: str, context: ConversationContext) -> None:
         context.register = "tu"
 
 
+def block_text(faq: "Faq", answer: SegmentAnswer) -> str:
+    """The text the prospect reads for one answered segment."""
+    if answer.text is not None:
+        return answer.text
+    return faq.render.render(answer.template or "")
+
+
 def _add(reading: Reading, answer: SegmentAnswer) -> None:
     """File one segment's answer, dropping a repeat of an entry already answered."""
     reading.best_score = max(reading.best_score, answer.score)
@@ -374,26 +384,26 @@ def _add(reading: Reading, answer: SegmentAnswer) -> None:
         reading.smalltalk = answer
     elif answer.outcome == "unknown":
         reading.unknown.append(answer)
-    elif not any(a.entry == answer.entry and a.text == answer.text for a in reading.answers):
+    elif not any(a.entry == answer.entry and a.template == answer.template for a in reading.answers):
         reading.answers.append(answer)
 
 
 def answer_sentence(faq: "Faq", sentence: str, context: ConversationContext,
-                    preamble: list[str]) -> list[SegmentAnswer]:
+                    preamble: list[str], hint: str | None = None) -> list[SegmentAnswer]:
     """One sentence's answers: each of its clauses when they ask different things, else the whole.
 
     A question that finds nothing alone is tried once more with the statements said
     before it ("je travaille en restauration. C'est possible à mon âge ?").
     """
     parts = clauses(sentence)
-    before = " ".join(preamble)
+    before = hint
     whole = answer_segment(faq, sentence, context, before)
     if len(parts) > 1:
         answers = [answer_segment(faq, _LEADING_AND.sub("", p) or p, context, before) for p in parts]
         found = [a for a in answers if a.outcome in ("answered", "not_covered")]
         # Clauses win when they ask different things, each read at least as surely as
         # the whole sentence ("je peux faire le bts et continuer en licence ?" is one question).
-        if len({a.entry or a.text for a in found}) > 1 and min(a.score for a in found) >= whole.score:
+        if len({a.entry or a.template for a in found}) > 1 and min(a.score for a in found) >= whole.score:
             return [a for a in answers if a.outcome != "smalltalk"]
     if whole.outcome == "unknown" and len(parts) > 1:
         best = [a for a in (answer_segment(faq, p, context, before) for p in parts) if a.outcome == "answered"]

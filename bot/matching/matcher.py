@@ -47,6 +47,8 @@ SHORT_UNKNOWN_FACTOR = 1.0
 FIT_MARGIN = 0.1
 #: How close an unknown word must be to a known one to be taken for it (0-100), by length.
 TYPO_CUTOFF = ((4, 84.0), (6, 75.0))
+#: How many tokenised texts are remembered (then the memo starts afresh).
+TOKEN_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class Matcher:
         self._single: dict[str, str] = {}
         self._multi: list[tuple[tuple[str, ...], str]] = []
         self._surface: dict[str, str] = {}
+        self._multi_by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._token_cache: dict[tuple[str, bool], tuple[str, ...]] = {}
         self._load_synonyms(synonyms or [])
         self._entries = list(entries)
         token_docs = [(e.id, self._doc_texts(e)) for e in self._entries]
@@ -89,7 +93,24 @@ class Matcher:
     # --- text to tokens --------------------------------------------------------------
 
     def tokens(self, text: str, correct: bool = True) -> list[str]:
-        """The content tokens of a text: stems, synonyms folded, typos corrected."""
+        """The content tokens of a text: stems, synonyms folded, typos corrected.
+
+        Memoised: reading one message tokenises its sentences, clauses and the titles
+        of the entries in contention, often the same texts again.
+        """
+        key = (text, correct)
+        found = self._token_cache.get(key)
+        if found is None:
+            if len(self._token_cache) >= TOKEN_CACHE_SIZE:
+                self._token_cache.clear()
+            found = self._token_cache[key] = self._tokens(text, correct)
+        return list(found)
+
+    def forget_tokens(self) -> None:
+        """Empty the memo of :meth:`tokens` (benchmarks time each text as never seen)."""
+        self._token_cache.clear()
+
+    def _tokens(self, text: str, correct: bool) -> tuple[str, ...]:
         stems = []
         for word in french.words(text):
             if word in self.stopwords:
@@ -97,13 +118,13 @@ class Matcher:
             if correct and self._is_typo_candidate(word):
                 word = self._correct(word)
             stems.append(french.stem(word))
-        return self._apply_synonyms(stems)
+        return tuple(self._apply_synonyms(stems))
 
     def _apply_synonyms(self, stems: list[str]) -> list[str]:
         result: list[str] = []
         i = 0
         while i < len(stems):
-            for phrase, canonical in self._multi:
+            for phrase, canonical in self._multi_by_first.get(stems[i], ()):
                 if tuple(stems[i:i + len(phrase)]) == phrase:
                     result.append(canonical)
                     i += len(phrase)
@@ -142,6 +163,9 @@ class Matcher:
                 elif len(stems) > 1:
                     self._multi.append((stems, canonical))
         self._multi.sort(key=lambda item: -len(item[0]))
+        # Indexed by first stem: a message is checked against the phrases that can start at each word only.
+        for phrase, canonical in self._multi:
+            self._multi_by_first.setdefault(phrase[0], []).append((phrase, canonical))
 
     def _doc_texts(self, entry: Entry) -> list[str]:
         return [*entry.questions, *entry.keywords, *([entry.title] if entry.title else [])]
