@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from bot.conversation.context import ConversationContext
 from bot.conversation.messages import Button, Reply
-from bot.conversation.understanding import MAX_ANSWERS, SegmentAnswer, block_text, note_cues, read_message
+from bot.conversation.understanding import (MAX_ANSWERS, SegmentAnswer, block_text, note_cues, read_message,
+                                            without_link)
 from bot.knowledge.render import Renderer
 from bot.knowledge.store import Loaded
 from bot.matching.matcher import Match
@@ -180,5 +181,5 @@ class Faq:
 
 def _quote(segment: str, limit: int = 80) -> str:
     """A prospect's words as quoted back to them: trimmed, without markup characters."""
-    text = " ".join(segment.replace("*", "").split()).strip(" ?!.,;:")
+    text = " ".join(without_link(segment).replace("*", "").split()).strip(" ?!.,;:")
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

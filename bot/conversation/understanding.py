@@ -59,6 +59,9 @@ _CLAUSE_CUT = re.compile(r",\s*(?:et\s+|ou\s+)?|\s+et\s+(?=(?:[\w'-]+\s+){0,3}?(
 _QUESTION_WORDS = re.compile(
     r"(?<!\S)(?:combien|comment|quand|quel|quelle|quels|quelles|pourquoi|est ce que|c est quoi|"
     r"qu est ce|ou est|ou se|ou je|ou on|a quoi|y a t il|peut on|puis je|dois je|faut il)(?!\S)")
+#: Words that point back to what was said before ("pour en parler", "à ce sujet", "son cas").
+_BACK_REFERENCE = re.compile(r"(?<!\S)(?:en (?:parler|discuter|savoir)|a ce (?:sujet|propos)|pour (?:ca|cela)|"
+                             r"de (?:ca|cela)|son cas|sa situation|ce cas|dans ce cas|concernant ca)(?!\S)")
 _LINKS = frozenset("pour sur avec dans par chez et ou mais sans vers entre a".split())
 _LEADING_AND = re.compile(r"^\s*(?:et|ou|mais|sinon|aussi)\b[\s,]*", re.IGNORECASE)
 
@@ -126,6 +129,11 @@ def clause_words(text: str) -> int:
     return sum(1 for w in french.words(text) if len(w) > 1 and w not in french.GRAMMAR and w not in _LINKS)
 
 
+def without_link(text: str) -> str:
+    """A segment without its opening "et", "mais"... (how it is quoted back)."""
+    return _LEADING_AND.sub("", text) or text
+
+
 def content_words(text: str) -> int:
     """How many words of a text carry a topic (stop words left out)."""
     return sum(1 for w in french.words(text) if w not in french.STOPWORDS)
@@ -159,6 +167,8 @@ def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
     chosen = match.entry_id
     if chosen is None and is_follow_up(segment) and context.last_entry is not None:
         chosen = follow_up_choice(faq, segment, context, match.candidates)
+    if hint is not None and chosen != hint and _BACK_REFERENCE.search(folded(segment)):
+        chosen = about_preamble(faq, segment, context, hint) or chosen
     real = tuple(c for c in match.candidates if c in loaded.kb.entries)
     if chosen is None and match.candidates and len(real) < 2:
         # A choice between an answer and "not covered" is no choice to offer: the
@@ -252,6 +262,21 @@ def follow_up_choice(faq: "Faq", segment: str, context: ConversationContext,
     return carried.entry_id if carried.entry_id in neighbours(faq, context) else None
 
 
+def about_preamble(faq: "Faq", segment: str, context: ConversationContext, hint: str) -> str | None:
+    """The preamble's entry, when a question points back to it ("pour en parler").
+
+    "Ma fille a une RQTH. Qui appeler pour en parler ?": alone, the question is the
+    switchboard's; read with the preamble's topic (its entry's title), it is the
+    disability contact's. Kept only when that reading lands on the preamble's entry.
+    """
+    title = faq.loaded.kb.entries[hint].title if hint in faq.loaded.kb.entries else ""
+    if not title:
+        return None
+    text = f"{segment} {title}"
+    carried = decide(reweigh(faq, text, context, faq.loaded.faq.ranked(text)))
+    return hint if carried.entry_id == hint else None
+
+
 def is_follow_up(segment: str) -> bool:
     """A short part, or one opening with "et", that may lean on the previous turns."""
     return bool(_LEADING_AND.match(french.fold(segment))) or content_words(segment) <= FOLLOW_UP_WORDS
@@ -294,12 +319,15 @@ def smalltalk_of(faq: "Faq", segment: str, faq_score: float,
     "je peux faire une vae ?" shares a near-word with "ça va"; "Merci, bonne journée"
     shares "journée" with the open days; "il faut un cv ?" shares "cv" with "ça va".
     Small talk wins only when every word of the part (articles and pronouns aside)
-    occurs in a small-talk example, and it scores at least as well as the FAQ.
+    occurs in a small-talk example, or when no entry claims any of its words
+    ("merci pour tout"), and it scores at least as well as the FAQ.
     """
     loaded = faq.loaded
     words = {w for w in french.words(segment) if w not in french.GRAMMAR}
-    if not words or not words <= loaded.smalltalk_words:
+    if not words:
         return None
+    if not words <= loaded.smalltalk_words and (faq_score > 0 or loaded.faq.ranked(segment)):
+        return None  # other words, and the FAQ claims some of them: not small talk
     small = loaded.smalltalk.match(segment)
     if small.entry_id is None or small.score < SMALLTALK_THRESHOLD or small.score < faq_score:
         return None
@@ -399,7 +427,7 @@ def answer_sentence(faq: "Faq", sentence: str, context: ConversationContext,
     before = hint
     whole = answer_segment(faq, sentence, context, before)
     if len(parts) > 1:
-        answers = [answer_segment(faq, _LEADING_AND.sub("", p) or p, context, before) for p in parts]
+        answers = [answer_segment(faq, without_link(p), context, before) for p in parts]
         found = [a for a in answers if a.outcome in ("answered", "not_covered")]
         # Clauses win when they ask different things, each read at least as surely as
         # the whole sentence ("je peux faire le bts et continuer en licence ?" is one question).
