@@ -239,3 +239,12 @@ def test_ask_json_lists_the_entries() -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
     row = json.loads(done.stdout)
     assert row["entries"] == ["remuneration", "rythme_alternance"] and row["entry"] == "remuneration"
+
+
+@pytest.mark.parametrize("first", ["c combien le salaire en alternance ?", "je veux juste le bloc 4 en candidat libre"])
+def test_the_context_never_makes_an_out_of_scope_question_answered(faq: Faq, first: str) -> None:
+    """The context orders what the words support; "une pizza" is still not ours after the salary."""
+    context = ConversationContext()
+    assert faq.answer(first, context).entry is not None
+    answer = faq.answer("combien coûte une pizza", context)
+    assert answer.entry is None and answer.outcome == "fallback"

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from bot.conversation.context import ConversationContext
 from bot.conversation.cues import folded
 from bot.matching import french
-from bot.matching.matcher import decide
+from bot.matching.matcher import THRESHOLD, decide
 
 if TYPE_CHECKING:
     from bot.conversation.faq import Faq
@@ -200,6 +200,7 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
     result = []
     matcher = faq.loaded.faq
     tokens = set(matcher.tokens(segment))
+    known = all(t in matcher.idf or t.isdigit() for t in tokens)
     top = [kb.entries.get(r[0]) or kb.not_covered.get(r[0]) for r in ranked[:3]]
     titles = {e.id: set(matcher.tokens(e.title, correct=False)) for e in top if e is not None}
     for entry_id, score, fit in ranked:
@@ -226,7 +227,12 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
             bonus += FOLLOW_BONUS
         if entry_id == hint:
             bonus += PREAMBLE_BONUS
-        result.append((entry_id, round(score + bonus, 4), fit))
+        adjusted = score + bonus
+        if bonus > 0 and adjusted >= THRESHOLD > score and not known:
+            # The context orders what the words support; it never makes a question with a
+            # word the base does not know ("une pizza") clear the bar it failed alone.
+            adjusted = max(score, THRESHOLD - 0.0001)
+        result.append((entry_id, round(adjusted, 4), fit))
     result.sort(key=lambda item: -item[1])
     return result
 
@@ -254,6 +260,8 @@ def follow_up_choice(faq: "Faq", segment: str, context: ConversationContext,
     recent = [e for e in reversed(context.last_entries) if e in candidates]
     if recent:
         return recent[0]
+    if not all_known(faq, segment):
+        return None  # "combien coûte une pizza" after the salary: out of scope, not a follow-up
     last = faq.loaded.kb.entries.get(context.last_entry or "")
     if last is None:
         return None
@@ -270,11 +278,21 @@ def about_preamble(faq: "Faq", segment: str, context: ConversationContext, hint:
     disability contact's. Kept only when that reading lands on the preamble's entry.
     """
     title = faq.loaded.kb.entries[hint].title if hint in faq.loaded.kb.entries else ""
-    if not title:
+    if not title or not all_known(faq, segment):
         return None
     text = f"{segment} {title}"
     carried = decide(reweigh(faq, text, context, faq.loaded.faq.ranked(text)))
     return hint if carried.entry_id == hint else None
+
+
+def all_known(faq: "Faq", segment: str) -> bool:
+    """True when every word of a segment is known to the base (numbers aside).
+
+    A word the base has never seen is what makes a question out of scope; reading
+    such a question with the previous turns would answer what was not asked.
+    """
+    matcher = faq.loaded.faq
+    return all(t in matcher.idf or t.isdigit() for t in matcher.tokens(segment))
 
 
 def is_follow_up(segment: str) -> bool:
