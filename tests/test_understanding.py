@@ -248,3 +248,14 @@ def test_the_context_never_makes_an_out_of_scope_question_answered(faq: Faq, fir
     assert faq.answer(first, context).entry is not None
     answer = faq.answer("combien coûte une pizza", context)
     assert answer.entry is None and answer.outcome == "fallback"
+
+
+def test_a_track_named_in_the_message_itself_counts_even_with_unknown_words(faq: Faq) -> None:
+    context = ConversationContext()
+    answer = faq.answer("Bonjour, je suis vendeuse depuis 6 ans et je voudrais juste le bloc 4 en candidat libre.",
+                        context)
+    assert answer.entry == "bloc4_candidat_libre" and context.track == "bloc4"
+
+
+def test_a_time_is_not_cut_as_a_sentence() -> None:
+    assert sentences("les cours finissent à 17:00 le lundi ?") == ["les cours finissent à 17:00 le lundi ?"]

@@ -51,7 +51,7 @@ FOLLOW_UP_WORDS = 3
 #: The fewest content words a clause needs to stand alone (else it stays with its neighbour).
 MIN_CLAUSE_WORDS = 2
 
-_SENTENCE_END = re.compile(r"(?<=[?!;:])\s*|(?<=\.)\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[?!;])\s*|(?<=[.:])\s+|\n+")
 #: Clauses are cut at commas, and at "et" when what follows asks its own question.
 _CLAUSE_CUT = re.compile(r",\s*(?:et\s+|ou\s+)?|\s+et\s+(?=(?:[\w'-]+\s+){0,3}?(?:combien|comment|quand|quel|"
                          r"quelle|quels|quelles|pourquoi|ou|est-ce|y a|ya|il y a|faut-il|il faut)\b)",
@@ -206,18 +206,22 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
     for entry_id, score, fit in ranked:
         entry = kb.entries.get(entry_id) or kb.not_covered.get(entry_id)
         bonus = 0.0
+        said = 0.0  # what the message's own words add (a track it names, its preamble)
         if entry is None:
             result.append((entry_id, score, fit))
             continue
         # An entry scoped to a track or an audience is set aside for other prospects,
         # unless the question itself names what sets it apart ("l'examen du bloc 4",
         # "combien ça coûte à l'entreprise"): the words of its title no close rival has.
-        own = titles.get(entry_id, set()) - set().union(*(t for i, t in titles.items() if i != entry_id))
-        named = bool(tokens & own)
-        if entry.track:
-            bonus += TRACK_BONUS if entry.track == track else (0.0 if named else -OFF_SCOPE_PENALTY)
-        elif track and track in entry.instead:
-            bonus += TRACK_BONUS  # an entry that hands over to the track's own answer
+        distinct = titles.get(entry_id, set()) - set().union(*(t for i, t in titles.items() if i != entry_id))
+        named = bool(tokens & distinct)
+        on_track = bool(entry.track) and entry.track == track or not entry.track and track in entry.instead
+        if on_track and track == said_track:
+            said += TRACK_BONUS
+        elif on_track:  # includes an entry that hands over to the track's own answer
+            bonus += TRACK_BONUS
+        elif entry.track and not named:
+            bonus -= OFF_SCOPE_PENALTY
         if entry.audience:
             if entry.audience == context.audience:
                 bonus += AUDIENCE_BONUS
@@ -226,12 +230,12 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
         if entry_id in near:
             bonus += FOLLOW_BONUS
         if entry_id == hint:
-            bonus += PREAMBLE_BONUS
-        adjusted = score + bonus
-        if bonus > 0 and adjusted >= THRESHOLD > score and not known:
-            # The context orders what the words support; it never makes a question with a
-            # word the base does not know ("une pizza") clear the bar it failed alone.
-            adjusted = max(score, THRESHOLD - 0.0001)
+            said += PREAMBLE_BONUS
+        adjusted = score + said + bonus
+        if bonus > 0 and adjusted >= THRESHOLD > score + said and not known:
+            # The earlier turns order what the words support; they never make a question
+            # with a word the base does not know ("une pizza") clear the bar it failed alone.
+            adjusted = max(score + said, THRESHOLD - 0.0001)
         result.append((entry_id, round(adjusted, 4), fit))
     result.sort(key=lambda item: -item[1])
     return result
