@@ -30,6 +30,7 @@ from bot.matching.matcher import THRESHOLD, decide
 if TYPE_CHECKING:
     from bot.conversation.faq import Faq
     from bot.knowledge.model import Entry
+    from bot.matching.matcher import Matcher
 
 #: The most questions answered from one message (a phone screen stays readable).
 MAX_ANSWERS = 3
@@ -348,7 +349,7 @@ def smalltalk_of(faq: "Faq", segment: str, faq_score: float,
     words = {w for w in french.words(segment) if w not in french.GRAMMAR}
     if not words:
         return None
-    if not words <= loaded.smalltalk_words and (faq_score > 0 or loaded.faq.ranked(segment)):
+    if not words <= loaded.smalltalk_words and (faq_score > 0 or _claimed(loaded.faq, segment)):
         return None  # other words, and the FAQ claims some of them: not small talk
     small = loaded.smalltalk.match(segment)
     if small.entry_id is None or small.score < SMALLTALK_THRESHOLD or small.score < faq_score:
@@ -356,6 +357,11 @@ def smalltalk_of(faq: "Faq", segment: str, faq_score: float,
     entry = loaded.kb.smalltalk[small.entry_id]
     return SegmentAnswer(segment, "smalltalk", None, small.score,
                          text=faq.render.render(variant(entry, context or ConversationContext())))
+
+
+def _claimed(matcher: "Matcher", segment: str) -> bool:
+    """True when an entry knows one of the segment's words."""
+    return any(t in matcher.idf for t in matcher.tokens(segment))
 
 
 def smalltalk_sentence(faq: "Faq", sentence: str, context: ConversationContext) -> SegmentAnswer | None:
@@ -382,10 +388,11 @@ def read_message(faq: "Faq", text: str, context: ConversationContext) -> Reading
     parts = sentences(text) or [text]
     questions = [p for p in parts if is_question(p)]
     statements = [p for p in parts if not is_question(p)]
-    chatter = {p for p in statements if smalltalk_sentence(faq, p, context) is not None}
+    chatter = {}
     for part in statements:  # a greeting sentence is small talk, a preamble is context
-        if part in chatter:
-            reading.smalltalk = smalltalk_sentence(faq, part, context)
+        small = smalltalk_sentence(faq, part, context)
+        if small is not None:
+            chatter[part] = reading.smalltalk = small
     targets = questions or [p for p in statements if p not in chatter]
     order = 0
     preamble = [p for p in statements if p not in chatter] if questions else []
