@@ -250,7 +250,7 @@ def preamble_entry(faq: "Faq", preamble: str) -> str | None:
     """
     if not preamble.strip():
         return None
-    ranked = faq.loaded.faq.ranked(preamble)
+    ranked = [r for r in faq.loaded.faq.ranked(preamble) if r[0] in faq.loaded.kb.entries]
     return ranked[0][0] if ranked and ranked[0][1] >= PREAMBLE_MIN else None
 
 
