@@ -259,3 +259,9 @@ def test_a_track_named_in_the_message_itself_counts_even_with_unknown_words(faq:
 
 def test_a_time_is_not_cut_as_a_sentence() -> None:
     assert sentences("les cours finissent à 17:00 le lundi ?") == ["les cours finissent à 17:00 le lundi ?"]
+
+
+def test_a_fourth_question_is_named_not_dropped(faq: Faq, store: KnowledgeStore) -> None:
+    answer = faq.answer("c quoi le rythme ? combien on gagne ? ya des portes ouvertes ? et il faut le bac ?")
+    assert len(answer.entries) == 3
+    assert "« il faut le bac »" in text_of(answer)

@@ -78,7 +78,7 @@ class Faq:
         first = reading.answers[0]
         if len(reading.answers) == 1 and not reading.unknown:
             return self._single(first, entries)
-        reply = self.blocks_reply(reading.answers[:MAX_ANSWERS], reading.unknown)
+        reply = self.blocks_reply(reading.answers, reading.unknown)
         outcome = "answered" if entries else ("fallback" if answered else "ambiguous")
         return Answer([reply], outcome, entries[0] if entries else None, first.score,
                       entries=tuple(entries[:MAX_ANSWERS]))
@@ -96,13 +96,17 @@ class Faq:
     def blocks_reply(self, parts: list[SegmentAnswer], unknown: list[SegmentAnswer]) -> Reply:
         """Several questions in one message: one short block per answer, in the order asked.
 
-        A part not understood is named, so the prospect knows it was read and what to do.
+        A part not understood is named, so the prospect knows it was read and what to do;
+        so is a question beyond the :data:`MAX_ANSWERS` answered, never dropped silently.
         """
         blocks: list[str] = []
         buttons: list[list[Button]] = []
+        shown = {id(p) for p in parts[:MAX_ANSWERS]}
         for part in sorted([*parts, *unknown], key=lambda p: p.order):
             quoted = _quote(part.segment)
-            if part.outcome == "answered" and part.entry:
+            if part in parts and id(part) not in shown:
+                blocks.append(self.render.text("general.partie_en_trop", question=quoted))
+            elif part.outcome == "answered" and part.entry:
                 blocks.append(self.render.text("general.bloc_reponse", sujet=self.kb.entries[part.entry].title,
                                                message=block_text(self, part)))
             elif part.outcome == "not_covered":
