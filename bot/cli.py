@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", help="la question (sinon : une par ligne sur stdin)")
     ask.add_argument("--json", action="store_true", help="une ligne JSON par question")
     ask.add_argument("--today", type=dt.date.fromisoformat, help="répondre comme si on était ce jour (AAAA-MM-JJ)")
+    ask.add_argument("--dialogue", action="store_true",
+                     help="stdin : des conversations, un message par ligne, une ligne vide entre deux conversations")
     purge = commands.add_parser("purge", help="appliquer les durées de conservation (données personnelles)")
     purge.add_argument("--today", type=dt.date.fromisoformat, help="purger comme si on était ce jour (AAAA-MM-JJ)")
     export = commands.add_parser("export", help="exporter toutes les pré-inscriptions (CSV pour Excel)")
@@ -75,6 +77,8 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
     if command == "check":
         return cmd_check(settings, examples=not args.no_examples, today=args.today)
     if command == "ask":
+        if args.dialogue:
+            return cmd_dialogue(settings, args.json, args.today)
         return cmd_ask(settings, args.question, args.json, args.today)
     if command == "chat":
         return cmd_chat(settings)
@@ -144,13 +148,45 @@ def cmd_ask(settings: Settings, words: list[str], as_json: bool, today: dt.date 
         text = "\n\n".join(r.plain_text() for r in answer.replies)
         if as_json:
             row = {"question": question, "answer": text, "entry": answer.entry,
-                   "score": round(answer.score, 4), "outcome": answer.outcome,
-                   "candidates": list(answer.candidates)}
+                   "entries": list(answer.entries), "score": round(answer.score, 4),
+                   "outcome": answer.outcome, "candidates": list(answer.candidates)}
             print(json.dumps(row, ensure_ascii=False), flush=True)
         else:
             label = answer.entry or ("choix : " + ", ".join(answer.candidates) if answer.candidates
                                      else answer.outcome)
             print(f"? {question}\n[{label} · {answer.score:.2f}]\n{text}\n", flush=True)
+    return 0
+
+
+def cmd_dialogue(settings: Settings, as_json: bool, today: dt.date | None) -> int:
+    """Play conversations from stdin through the same path as Telegram, one prospect each.
+
+    One turn per line, a blank line between two conversations. Each turn goes through
+    :meth:`Assistant.handle` (state, context, question log in a throw-away database),
+    so what is printed is what a prospect would read. Nothing goes to the staff group.
+    """
+    import dataclasses
+
+    from bot.conversation.messages import Incoming, Kind, Person
+
+    assistant = make_assistant(dataclasses.replace(settings, staff_chat_id=None), Clock(today),
+                               database=":memory:")
+    user_id = 1
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        if not question.strip():
+            user_id += 1  # a blank line: the next turn is a new prospect
+            continue
+        turn = assistant.handle_turn(Incoming(Person(user_id), Kind.TEXT, question))
+        text = "\n\n".join(r.plain_text() for r in turn.replies)
+        entries = [e for a in turn.answers for e in (a.entries or ((a.entry,) if a.entry else ()))]
+        score = max((a.score for a in turn.answers), default=0.0)
+        if as_json:
+            row = {"question": question, "answer": text, "entries": entries, "score": round(score, 4),
+                   "outcomes": [a.outcome for a in turn.answers]}
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        else:
+            print(f"? {question}\n[{', '.join(entries) or '-'} · {score:.2f}]\n{text}\n", flush=True)
     return 0
 
 

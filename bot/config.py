@@ -56,6 +56,8 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8080
     webhook_secret: str = ""
+    #: After this many minutes of silence, a conversation's context (track, audience...) starts afresh.
+    context_fade_minutes: int = 180
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -98,4 +100,5 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_listen=env.get("WEBHOOK_LISTEN", "").strip() or defaults.webhook_listen,
         webhook_port=int(env.get("WEBHOOK_PORT", "") or defaults.webhook_port),
         webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
+        context_fade_minutes=int(env.get("CONTEXT_FADE_MINUTES", "") or defaults.context_fade_minutes),
     )

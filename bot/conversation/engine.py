@@ -7,6 +7,7 @@ Keeping the state in the database on every turn is what makes a restart invisibl
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -16,10 +17,11 @@ import sqlite_utils
 from bot.clock import Clock
 from bot.config import Settings
 from bot.conversation import faq as faq_module
+from bot.conversation.context import ConversationContext
 from bot.conversation.faq import Answer, Faq
 from bot.conversation.features import default_features
 from bot.conversation.messages import Incoming, Kind, Reply
-from bot.conversation.own_case import CONTEXT_KEY, OwnCase
+from bot.conversation.own_case import OwnCase
 from bot.knowledge.store import KnowledgeStore
 from bot.registration.validators import mentions_health
 from bot.storage.outbox import Outbox
@@ -41,6 +43,8 @@ class Turn:
     state: dict[str, Any]
     faq: Faq
     replies: list[Reply] = field(default_factory=list)
+    #: The questions answered during this turn (``ask --dialogue`` reports their entries).
+    answers: list[Answer] = field(default_factory=list)
 
     @property
     def user_id(self) -> int:
@@ -101,7 +105,7 @@ class Assistant:
 
     def ask(self, text: str) -> Answer:
         """Answer a question without any prospect or state (``run_bot.py ask``)."""
-        return OwnCase(self.faq()).answer(text, {})
+        return OwnCase(self.faq()).answer(text, ConversationContext())
 
     def handle(self, msg: Incoming) -> list[Reply]:
         """Handle one thing a prospect sent and return what to send back.
@@ -111,17 +115,21 @@ class Assistant:
         moment leaves either all of it or none, and a redelivered input gets its
         first replies again instead of being handled twice.
         """
+        return self.handle_turn(msg).replies
+
+    def handle_turn(self, msg: Incoming) -> Turn:
+        """:meth:`handle`, returning the whole turn (its replies and the answers behind them)."""
         with self.db.atomic():
             if msg.update_id is not None:
                 earlier = self.handled.replies_of(msg.update_id)
                 if earlier is not None:
-                    return earlier
+                    return Turn(msg=msg, state={}, faq=self.faq(), replies=earlier)
             turn = Turn(msg=msg, state=self.sessions.load(msg.person.user_id), faq=self.faq())
             self._route(turn)
             self.sessions.save(turn.user_id, turn.state, self.clock.now())
             if msg.update_id is not None:
                 self.handled.record(msg.update_id, turn.user_id, turn.replies, self.clock.now())
-        return turn.replies
+        return turn
 
     # --- routing ---------------------------------------------------------------------
 
@@ -164,12 +172,18 @@ class Assistant:
         self.answer_question(turn, turn.msg.payload)
 
     def answer_question(self, turn: Turn, text: str) -> Answer:
-        """Answer free text and log the question (text, entry, score; nothing else)."""
-        # The prospect's own case (age, language) is read and kept in the conversation's context.
-        context = dict(turn.state.get(CONTEXT_KEY) or {})
+        """Answer free text in the conversation's context and log the question (text, entry, score).
+
+        The context (who asks, their track, the entries answered, their age and
+        language) is read from the session state and written back to it, so it survives
+        a restart; after ``Settings.context_fade_minutes`` of silence it starts afresh.
+        """
+        now = self.clock.now()
+        fade = dt.timedelta(minutes=self.settings.context_fade_minutes)
+        context = ConversationContext.from_state(turn.state, now, fade)
         answer = OwnCase(turn.faq).answer(text, context)
-        if context:
-            turn.state[CONTEXT_KEY] = context
+        context.save_to(turn.state, now)
+        turn.answers.append(answer)
         if len(text) > faq_module.MAX_QUESTION_CHARS:
             turn.say(Reply(turn.faq.render.text("general.message_tronque")))
         turn.replies.extend(answer.replies)

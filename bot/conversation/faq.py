@@ -6,8 +6,12 @@ Everything here is a pure function of the loaded knowledge and today's date, so
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
+from bot.conversation.context import ConversationContext
 from bot.conversation.messages import Button, Reply
+from bot.conversation.understanding import (MAX_ANSWERS, SegmentAnswer, block_text, note_cues, read_message,
+                                            without_link)
 from bot.knowledge.render import Renderer
 from bot.knowledge.store import Loaded
 from bot.matching.matcher import Match
@@ -15,7 +19,6 @@ from bot.matching.matcher import Match
 #: Matching looks at the start of a message only: nobody asks two pages of questions,
 #: and a 4,000-character paste must not slow everyone else down.
 MAX_QUESTION_CHARS = 500
-SMALLTALK_THRESHOLD = 0.6
 
 # Callback data of the buttons (Telegram allows 64 bytes).
 MENU = "m"
@@ -35,6 +38,8 @@ class Answer:
     entry: str | None = None
     score: float = 0.0
     candidates: tuple[str, ...] = field(default_factory=tuple)
+    #: Every entry answered, in the order asked (several questions in one message).
+    entries: tuple[str, ...] = field(default_factory=tuple)
 
 
 class Faq:
@@ -48,24 +53,90 @@ class Faq:
         self.apply_button = apply_button
         self.human_button = human_button
 
-    def answer(self, text: str) -> Answer:
-        """Answer a free-text question: an entry, a choice, small talk or the fallback."""
-        question = text[:MAX_QUESTION_CHARS]
-        match = self.loaded.faq.match(question)
-        small = self.loaded.smalltalk.match(question)
-        # Small talk wins when it fits at least as well: "quelle heure est-il" shares
-        # "heure" with the programme's length, but it is all about the time of day.
-        if small.entry_id and small.score >= max(SMALLTALK_THRESHOLD, match.score):
-            reply = Reply(self.render.render(self.kb.smalltalk[small.entry_id].answer))
-            return Answer([reply], "smalltalk", None, small.score)
-        if match.entry_id:
-            return Answer([self.entry_reply(match.entry_id, question)], "answered", match.entry_id, match.score)
-        if match.candidates:
-            return Answer([self.choice_reply(match)], "ambiguous", None, match.score, match.candidates)
-        return Answer([self.fallback_reply()], "fallback", None, match.score)
+    def answer(self, text: str, context: ConversationContext | None = None,
+               case: Callable[[SegmentAnswer], None] | None = None) -> Answer:
+        """Answer a free-text message: entries, a choice, small talk or the fallback.
 
-    def entry_reply(self, entry_id: str, question: str = "") -> Reply:
-        """The answer of one entry with its follow-up buttons.
+        The message is read part by part (:mod:`bot.conversation.understanding`) in the
+        conversation's ``context``, which is updated with what the message said (who is
+        asking, the track, the entries answered). Without a context, a fresh one is used.
+        ``case`` may adapt each answered part to the prospect's own case (their age: see
+        :mod:`bot.conversation.own_case`) before it is shown and remembered.
+        """
+        context = context if context is not None else ConversationContext()
+        question = text[:MAX_QUESTION_CHARS]
+        note_cues(self, question, context)
+        self.render.register = context.register
+        reading = read_message(self, question, context)
+        if case is not None:
+            for part in reading.answers:
+                if part.outcome == "answered":
+                    case(part)
+        answered = [a for a in reading.answers if a.outcome != "ambiguous"]
+        if not reading.answers:
+            if reading.smalltalk is not None and not reading.unknown:
+                return Answer([Reply(reading.smalltalk.text or "")], "smalltalk", None, reading.smalltalk.score)
+            return Answer([self.fallback_reply()], "fallback", None, reading.best_score)
+        for part in answered:
+            if part.entry is not None:
+                context.remember(part.entry, self.kb.entries[part.entry].topic)
+                if self.kb.entries[part.entry].track:
+                    context.track = self.kb.entries[part.entry].track
+        entries = [a.entry for a in answered if a.entry is not None]
+        first = reading.answers[0]
+        if len(reading.answers) == 1 and not reading.unknown:
+            return self._single(first, entries)
+        reply = self.blocks_reply(reading.answers, reading.unknown)
+        outcome = "answered" if entries else ("fallback" if answered else "ambiguous")
+        return Answer([reply], outcome, entries[0] if entries else None, first.score,
+                      entries=tuple(entries[:MAX_ANSWERS]))
+
+    def _single(self, part: SegmentAnswer, entries: list[str]) -> Answer:
+        """One question in the message: the reply the bot has always given, in context."""
+        if part.outcome == "ambiguous":
+            match = Match(None, part.score, candidates=part.candidates)
+            return Answer([self.choice_reply(match)], "ambiguous", None, part.score, part.candidates)
+        if part.outcome == "not_covered":
+            return Answer([self.not_covered_reply(block_text(self, part))], "fallback", None, part.score)
+        reply = self.entry_reply(part.entry or "", text=block_text(self, part))
+        return Answer([reply], "answered", part.entry, part.score, entries=tuple(entries))
+
+    def blocks_reply(self, parts: list[SegmentAnswer], unknown: list[SegmentAnswer]) -> Reply:
+        """Several questions in one message: one short block per answer, in the order asked.
+
+        A part not understood is named, so the prospect knows it was read and what to do;
+        so is a question beyond the :data:`MAX_ANSWERS` answered, never dropped silently.
+        """
+        blocks: list[str] = []
+        buttons: list[list[Button]] = []
+        shown = {id(p) for p in parts[:MAX_ANSWERS]}
+        for part in sorted([*parts, *unknown], key=lambda p: p.order):
+            quoted = _quote(part.segment)
+            if part in parts and id(part) not in shown:
+                blocks.append(self.render.text("general.partie_en_trop", question=quoted))
+            elif part.outcome == "answered" and part.entry:
+                blocks.append(self.render.text("general.bloc_reponse", sujet=self.kb.entries[part.entry].title,
+                                               message=block_text(self, part)))
+            elif part.outcome == "not_covered":
+                blocks.append(self.render.text("general.bloc_reponse", sujet=f"« {quoted} »",
+                                               message=block_text(self, part)))
+            elif part.outcome == "ambiguous":
+                blocks.append(self.render.text("general.partie_ambigue", question=quoted))
+                buttons.extend([Button(self.kb.entries[c].title, ENTRY + c)] for c in part.candidates)
+            else:
+                blocks.append(self.render.text("general.partie_sans_reponse", question=quoted))
+        buttons.append([Button(self.render.text("general.bouton_menu"), MENU)])
+        return Reply("\n\n".join(blocks), buttons)
+
+    def not_covered_reply(self, text: str) -> Reply:
+        """An honest "the brochures don't say", with the way to reach a person."""
+        buttons = [[Button(self.render.text("general.bouton_menu"), MENU)]]
+        if self.human_button:
+            buttons.insert(0, [Button(self.render.text("general.bouton_conseiller"), HUMAN)])
+        return Reply(text, buttons)
+
+    def entry_reply(self, entry_id: str, text: str | None = None, question: str = "") -> Reply:
+        """The answer of one entry (or the given ``text`` for it) with its follow-up buttons.
 
         ``question`` aims the date texts at the intake it names ("l'an prochain").
         """
@@ -76,8 +147,9 @@ class Faq:
         if self.apply_button and entry.topic == self._apply_topic(entry_id):
             buttons.append([Button(self.render.text("general.bouton_inscription"), APPLY)])
         buttons.append(last_row)
-        render = self.render.for_question(question) if question else self.render
-        return Reply(render.answer(entry.answer), buttons)
+        if text is None:
+            text = self.render.for_question(question).answer(entry.answer)
+        return Reply(text, buttons)
 
     def choice_reply(self, match: Match) -> Reply:
         """Ask which of a few equally likely entries the prospect meant."""
@@ -122,3 +194,9 @@ class Faq:
         """The topic under which applying is explained: answers there offer to pre-register."""
         apply_entry = self.kb.entries.get("candidater")
         return apply_entry.topic if apply_entry else None
+
+
+def _quote(segment: str, limit: int = 80) -> str:
+    """A prospect's words as quoted back to them: trimmed, without markup characters."""
+    text = " ".join(without_link(segment).replace("*", "").split()).strip(" ?!.,;:")
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

@@ -28,6 +28,7 @@ from bot.conversation.english import english_fact, english_smalltalk, render_eng
 from bot.conversation.faq import HUMAN, Answer, Faq
 from bot.conversation.language import detect_language
 from bot.conversation.messages import Button, Reply
+from bot.conversation.understanding import SegmentAnswer, block_text
 from bot.conversation.pay import BANDS, SMIC_FACT, find_contract_year, legal_minimum, without_contract_year
 from bot.knowledge.render import format_fact, french_date
 from bot.matching import french
@@ -79,6 +80,9 @@ class OwnCase:
     def __init__(self, faq: Faq) -> None:
         self.faq = faq
         self.kb = faq.kb
+        #: The answer each entry got in this message, as worded for this asker (a parent's
+        #: "vous" variant...): the own-case text is built on it, not on the plain answer.
+        self._worded: dict[str, str] = {}
 
     def note(self, text: str, context: Context) -> int | None:
         """Keep the age and the language ``text`` states in ``context``; return the age it states.
@@ -97,10 +101,9 @@ class OwnCase:
     def answer(self, text: str, context: Context) -> Answer:
         """Answer ``text`` for this prospect; update ``context`` (age, language, entry answered)."""
         age = self.note(text, context)
-        if _get(context, "lang") == "en":
-            answer = self.english(text, context, age)
-        else:
-            answer = self._french(text, context, age)
+        if _get(context, "lang") != "en":
+            return self._french(text, context, age)  # the French reading remembers what it answered
+        answer = self.english(text, context, age)
         if answer.entry:
             remember(context, answer.entry)
         return answer
@@ -108,8 +111,19 @@ class OwnCase:
     # --- the two languages -----------------------------------------------------------
 
     def _french(self, text: str, context: Context, stated_age: int | None) -> Answer:
-        answer = self.faq.answer(text)
-        if answer.outcome == "smalltalk":
+        adapted: list[SegmentAnswer] = []
+
+        def for_this_case(part: SegmentAnswer) -> None:
+            """Each question of the message, answered for this prospect's age or contract year."""
+            if part.entry is not None:
+                self._worded[part.entry] = block_text(self.faq, part)
+            own = self.for_case(part.entry, part.segment, context, stated_age, "fr", part.score)
+            if own is not None:
+                part.entry, part.text = own.entry, own.replies[0].text
+                adapted.append(part)
+
+        answer = self.faq.answer(text, context, case=for_this_case)
+        if answer.outcome == "smalltalk" or adapted:
             return answer
         if answer.entry is None and stated_age is not None:
             # "Ma fille a 17 ans. Combien sera-t-elle payée ?": the sentence stating the age
@@ -226,7 +240,7 @@ class OwnCase:
 
     def _entry_reply(self, entry_id: str, lang: str) -> Reply:
         """The entry's reply (its buttons), in English when it is translated."""
-        reply = self.faq.entry_reply(entry_id)
+        reply = self.faq.entry_reply(entry_id, self._worded.get(entry_id) if lang == "fr" else None)
         english = self.kb.english.get(entry_id)
         if lang == "en":
             if english is not None and english.answer:

@@ -15,6 +15,8 @@ Layout of the folder (see ``knowledge/README.md``)::
     smalltalk.yaml    smalltalk:  [{id, questions, answer}]
     entries/*.yaml    entries:    [{id, title, topic, questions, keywords, answer, related}]
     texts/*.yaml      {key: sentence}       (what the bot itself says)
+    not_covered.yaml  not_covered: [{id, questions, answer}]   (optional: honest "not in the brochures")
+    context.yaml      {audiences: {who: [phrases]}, tracks: {...}, register: {vous: [...]}}   (optional)
 """
 from __future__ import annotations
 
@@ -49,10 +51,18 @@ RUNTIME_PLACEHOLDERS = frozenset(
 )
 
 ENTRY_FIELDS = {"id": True, "title": True, "topic": True, "questions": True, "answer": True,
-                "keywords": False, "related": False}
-#: Why an answer may be longer than 6 lines (a list the brochure gives whole): say it in the entry.
-ENTRY_FIELDS["long_because"] = False
-SMALLTALK_FIELDS = {"id": True, "questions": True, "answer": True}
+                "keywords": False, "related": False, "track": False, "audience": False, "variants": False,
+                "instead": False,
+                # Why an answer may be longer than 6 lines (a list the brochure gives whole): said in the entry.
+                "long_because": False}
+SMALLTALK_FIELDS = {"id": True, "questions": True, "answer": True, "variants": False}
+NOT_COVERED_FIELDS = {"id": True, "questions": True, "answer": True, "keywords": False, "variants": False}
+#: The paths (tracks) and askers (audiences) an entry may be scoped to, and the keys of its variants.
+TRACKS = ("bloc4",)
+AUDIENCES = ("parent", "entreprise", "self")
+CONTEXT_KEYS = (*TRACKS, *AUDIENCES, "vous")
+#: The sections of ``context.yaml`` and the names each accepts.
+CUE_SECTIONS = {"audiences": AUDIENCES, "tracks": TRACKS, "register": ("vous", "tu")}
 TOPIC_FIELDS = {"id": True, "label": True}
 OPEN_DAY_FIELDS = {"date": True, "start": True, "end": True}
 FACT_FIELDS = ("value", "source", "checked")
@@ -110,6 +120,10 @@ def load_knowledge(directory: Path) -> tuple[KnowledgeBase, list[Problem]]:
     kb.entries = _read_entries(ctx, entry_files, "entries", ENTRY_FIELDS)
     for path in sorted((directory / "texts").glob("*.yaml")) if (directory / "texts").is_dir() else []:
         kb.texts.update(_read_texts(ctx, path, set(kb.facts) | COMPUTED_PLACEHOLDERS | RUNTIME_PLACEHOLDERS))
+    if (directory / "not_covered.yaml").exists():
+        kb.not_covered = _read_entries(ctx, [directory / "not_covered.yaml"], "not_covered", NOT_COVERED_FIELDS)
+    if (directory / "context.yaml").exists():
+        kb.cues = _read_cues(ctx, directory / "context.yaml")
     _check_required_texts(ctx, directory, kb)
     _check_references(ctx, kb)
     _read_english(ctx, directory / ENGLISH_FILE, kb)
@@ -291,6 +305,32 @@ def _read_texts(ctx: _Context, path: Path, known: set[str]) -> dict[str, str]:
     return texts
 
 
+def _read_cues(ctx: _Context, path: Path) -> dict[str, list[str]]:
+    """``context.yaml``: for each audience, track and register, the phrases that reveal it."""
+    data = _top(ctx, path, None, dict)
+    if not isinstance(data, dict):
+        ctx.problem(1, "context.yaml commence par « audiences: », « tracks: » ou « register: »")
+        return {}
+    cues: dict[str, list[str]] = {}
+    for section, groups in data.items():
+        line = data.line_of(section)
+        if section not in CUE_SECTIONS:
+            ctx.problem(line, f"section inconnue « {section} » (possibles : {', '.join(CUE_SECTIONS)})")
+            continue
+        if not isinstance(groups, dict):
+            ctx.problem(line, f"« {section} » doit être une liste de clés (nom: [phrases])")
+            continue
+        for name in groups:
+            if name not in CUE_SECTIONS[section]:
+                ctx.problem(groups.line_of(name), f"« {name} » inconnu dans « {section} » "
+                                                  f"(possibles : {', '.join(CUE_SECTIONS[section])})")
+                continue
+            phrases = _string_list(ctx, groups, name)
+            if phrases is not None:
+                cues[f"{section}.{name}"] = phrases
+    return cues
+
+
 def _read_entries(
     ctx: _Context, paths: list[Path], section: str, schema: dict[str, bool]
 ) -> dict[str, Entry]:
@@ -335,16 +375,57 @@ def _entry(ctx: _Context, item: Any, line: int, schema: dict[str, bool], section
     if long_because and not isinstance(long_because, str):
         ctx.problem(item.line_of("long_because"), "« long_because » doit être un texte (pourquoi la réponse est longue)")
         ok = False
-    if None in (answer, questions, keywords, related, title) or not ok:
+    scope = _scope(ctx, item)
+    variants = _context_map(ctx, item, "variants", answer=True)
+    instead = _context_map(ctx, item, "instead", answer=False)
+    if None in (answer, questions, keywords, related, title, scope, variants, instead) or not ok:
         return None
     question_list = item["questions"]
+    kind = {"entries": "faq", "smalltalk": "smalltalk"}.get(section, section)
     return Entry(
         id=fields["id"], answer=answer, questions=questions, title=title or "", topic=topic or "",
-        keywords=keywords, related=related, kind="faq" if section == "entries" else "smalltalk",
+        keywords=keywords, related=related, kind=kind, track=scope[0], audience=scope[1],
+        variants=variants, instead=instead,
         long_because=long_because or "",
         path=ctx.path, line=item.line, line_of_topic=item.line_of("topic"),
         question_lines=[question_list.line_of(i) for i in range(len(question_list))],
     )
+
+
+def _scope(ctx: _Context, item: Any) -> tuple[str, str] | None:
+    """The entry's ``track`` and ``audience`` ("" when absent); None when one is unknown."""
+    scope = []
+    for name, allowed in (("track", TRACKS), ("audience", AUDIENCES)):
+        value = item.get(name, "") or ""
+        if value and value not in allowed:
+            ctx.problem(item.line_of(name), f"« {name} » inconnu « {value} » (possibles : {', '.join(allowed)})")
+            return None
+        scope.append(value)
+    return scope[0], scope[1]
+
+
+def _context_map(ctx: _Context, item: Any, name: str, answer: bool) -> dict[str, str] | None:
+    """``variants`` (context -> answer text) or ``instead`` (context -> entry id); {} when absent."""
+    value = item.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        ctx.problem(item.line_of(name), f"« {name} » doit être une liste de clés ({', '.join(CONTEXT_KEYS)})")
+        return None
+    result: dict[str, str] = {}
+    for key, text in value.items():
+        line = value.line_of(key)
+        if key not in CONTEXT_KEYS:
+            ctx.problem(line, f"« {name} » : clé inconnue « {key} » (possibles : {', '.join(CONTEXT_KEYS)})")
+            return None
+        checked = _text(ctx, text, line, f"{name}.{key}") if answer else (
+            text if isinstance(text, str) and ID_PATTERN.match(text) else None)
+        if checked is None:
+            if not answer:
+                ctx.problem(line, f"« {name}.{key} » doit être l'identifiant d'une entrée")
+            return None
+        result[key] = checked
+    return result
 
 
 # --- field helpers -------------------------------------------------------------------
@@ -440,14 +521,23 @@ def _check_references(ctx: _Context, kb: KnowledgeBase) -> None:
         for name in [r for r in entry.related if r not in kb.entries]:
             ctx.problem(entry.line, f"entrée liée inconnue « {name} » (entrée « {entry.id} »)")
         entry.related = [r for r in entry.related if r in kb.entries]
+        for key, target in list(entry.instead.items()):
+            if target not in kb.entries:
+                ctx.problem(entry.line, f"entrée « {target} » inconnue dans « instead » (entrée « {entry.id} »)")
+                del entry.instead[key]
         if entry.topic not in topic_ids:
             ctx.problem(entry.line_of_topic, f"thème inconnu « {entry.topic} » (entrée « {entry.id} »)")
-    for table in (kb.entries, kb.smalltalk):
+    for table in (kb.entries, kb.smalltalk, kb.not_covered):
         for entry_id in list(table):
             entry = table[entry_id]
             ctx.path = entry.path
-            if not _placeholders(ctx, entry.answer, entry.line, known_facts):
+            texts = [entry.answer, *entry.variants.values()]
+            if not all([_placeholders(ctx, text, entry.line, known_facts) for text in texts]):
                 del table[entry_id]
+    for entry_id in set(kb.not_covered) & (set(kb.entries) | set(kb.smalltalk)):
+        ctx.path = kb.not_covered[entry_id].path
+        ctx.problem(kb.not_covered[entry_id].line, f"identifiant « {entry_id} » déjà utilisé par une entrée")
+        del kb.not_covered[entry_id]
     if ctx.problems:  # an entries file that failed would make every topic look empty
         return
     used = {e.topic for e in kb.entries.values()}

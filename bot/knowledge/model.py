@@ -45,6 +45,14 @@ class Entry:
     keywords: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     kind: str = "faq"
+    #: The path this entry belongs to (``"bloc4"``): preferred on that path, set aside off it.
+    track: str = ""
+    #: Who this entry is for (``"entreprise"``, ``"parent"``): preferred when that person asks.
+    audience: str = ""
+    #: Other wordings of ``answer`` for a context: ``{"vous": ..., "entreprise": ..., "bloc4": ...}``.
+    variants: dict[str, str] = field(default_factory=dict)
+    #: In a context, another entry answers the same question: ``{"bloc4": "bloc4_frais"}``.
+    instead: dict[str, str] = field(default_factory=dict)
     path: str = ""
     line: int = 0
     line_of_topic: int = 0
@@ -129,6 +137,11 @@ class KnowledgeBase:
     fact_sources: dict[str, FactSource] = field(default_factory=dict)
     #: The line of each fact in ``facts.yaml`` (for ``check``'s warnings).
     fact_lines: dict[str, int] = field(default_factory=dict)
+    #: Questions the brochures do not answer, each with an honest reply (``not_covered.yaml``).
+    not_covered: dict[str, Entry] = field(default_factory=dict)
+    #: Phrases that tell who is asking or which path they want (``context.yaml``):
+    #: ``{"audience.parent": [...], "track.bloc4": [...], "register.vous": [...]}``.
+    cues: dict[str, list[str]] = field(default_factory=dict)
 
     def entries_of_topic(self, topic_id: str) -> list[Entry]:
         """The entries listed under a topic of the menu, in file order."""

@@ -64,6 +64,8 @@ class Renderer:
         self.today = today
         self.intake = intake_of(kb.facts)
         self.year = aimed_year(question, today, self.intake)
+        #: ``"vous"`` when the prospect writes with "vous": :meth:`text` then prefers a ``_vous`` text.
+        self.register: str | None = None
         self._computed: dict[str, Callable[[], str]] = {
             "portes_ouvertes_a_venir": self.upcoming_open_days,
             "rentree": self.start_day,
@@ -72,8 +74,10 @@ class Renderer:
         }
 
     def for_question(self, question: str) -> "Renderer":
-        """The same renderer, aimed at the intake ``question`` is about."""
-        return Renderer(self.kb, self.today, question)
+        """The same renderer (register included), aimed at the intake ``question`` is about."""
+        aimed = Renderer(self.kb, self.today, question)
+        aimed.register = self.register
+        return aimed
 
     def render(self, template: str, params: dict[str, object] | None = None) -> str:
         """Replace every ``{name}`` by a run-time parameter, a computed text or a fact.
@@ -117,7 +121,13 @@ class Renderer:
         return "\n".join(lines).strip()
 
     def text(self, key: str, **params: object) -> str:
-        """One of the bot's own sentences (``texts/*.yaml``), filled in."""
+        """One of the bot's own sentences (``texts/*.yaml``), filled in.
+
+        To someone writing with "vous", the ``<key>_vous`` text when there is one: a
+        parent or a company must not read "Merci de ton intérêt".
+        """
+        if self.register == "vous" and f"{key}_vous" in self.kb.texts:
+            key = f"{key}_vous"
         return self.render(self.kb.texts.get(key, key), params)
 
     # --- the computed placeholders ---------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from bot.knowledge.loader import load_knowledge
@@ -15,6 +16,9 @@ from bot.knowledge.model import KnowledgeBase, Problem
 from bot.knowledge.render import Renderer
 from bot.matching import french
 from bot.matching.matcher import Matcher
+
+if TYPE_CHECKING:
+    from bot.conversation.cues import Cues
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +44,27 @@ class Loaded:
     smalltalk: Matcher
     #: Over the English example questions of ``english.yaml`` (None: no English).
     english: Matcher | None = None
+    #: The phrases of ``context.yaml``, compiled once per load.
+    cues: "Cues | None" = None
+    #: Every word of the small-talk examples: a message made only of these (and stop words) is small talk.
+    smalltalk_words: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, kb: KnowledgeBase) -> "Loaded":
         """Index a knowledge base (a few tens of milliseconds for the real one)."""
         from bot.conversation.english import english_matcher  # conversation imports this module
+        from bot.conversation.cues import Cues  # the conversation layer reads the base, not the reverse
 
         return cls(
             kb=kb,
-            faq=Matcher(kb.entries.values(), kb.synonyms),
+            # "Not covered" questions compete with the entries on the same words, so that
+            # "combien d'élèves par classe" finds its honest answer rather than a neighbour.
+            faq=Matcher([*kb.entries.values(), *kb.not_covered.values()], kb.synonyms),
             smalltalk=Matcher(kb.smalltalk.values(), [], stopwords=smalltalk_stopwords(kb)),
             english=english_matcher(kb) if kb.english else None,
+            cues=Cues(kb.cues),
+            smalltalk_words=frozenset(w for e in kb.smalltalk.values() for q in e.questions
+                                      for w in french.words(q)),
         )
 
     def renderer(self, today: dt.date) -> Renderer:

@@ -89,6 +89,12 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Split into plain words: elisions cut, digits split from letters, SMS expanded."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    """:func:`words`, memoised: one message is split again for each way it is read."""
     text = fold(text).replace("'", " ")
     text = _NOT_WORD.sub(" ", text)
     text = _DIGIT_LETTER.sub(" ", text)
@@ -96,7 +102,7 @@ def words(text: str) -> list[str]:
     result: list[str] = []
     for word in text.split():
         result.extend(SMS.get(word, word).split())
-    return result
+    return tuple(result)
 
 
 @lru_cache(maxsize=65536)

@@ -47,6 +47,8 @@ SHORT_UNKNOWN_FACTOR = 1.0
 FIT_MARGIN = 0.1
 #: How close an unknown word must be to a known one to be taken for it (0-100), by length.
 TYPO_CUTOFF = ((4, 84.0), (6, 75.0))
+#: How many tokenised texts are remembered (then the memo starts afresh).
+TOKEN_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class Matcher:
         self._single: dict[str, str] = {}
         self._multi: list[tuple[tuple[str, ...], str]] = []
         self._surface: dict[str, str] = {}
+        self._multi_by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._token_cache: dict[tuple[str, bool], tuple[str, ...]] = {}
         self._load_synonyms(synonyms or [])
         self._entries = list(entries)
         token_docs = [(e.id, self._doc_texts(e)) for e in self._entries]
@@ -89,7 +93,24 @@ class Matcher:
     # --- text to tokens --------------------------------------------------------------
 
     def tokens(self, text: str, correct: bool = True) -> list[str]:
-        """The content tokens of a text: stems, synonyms folded, typos corrected."""
+        """The content tokens of a text: stems, synonyms folded, typos corrected.
+
+        Memoised: reading one message tokenises its sentences, clauses and the titles
+        of the entries in contention, often the same texts again.
+        """
+        key = (text, correct)
+        found = self._token_cache.get(key)
+        if found is None:
+            if len(self._token_cache) >= TOKEN_CACHE_SIZE:
+                self._token_cache.clear()
+            found = self._token_cache[key] = self._tokens(text, correct)
+        return list(found)
+
+    def forget_tokens(self) -> None:
+        """Empty the memo of :meth:`tokens` (benchmarks time each text as never seen)."""
+        self._token_cache.clear()
+
+    def _tokens(self, text: str, correct: bool) -> tuple[str, ...]:
         stems = []
         for word in french.words(text):
             if word in self.stopwords:
@@ -97,13 +118,13 @@ class Matcher:
             if correct and self._is_typo_candidate(word):
                 word = self._correct(word)
             stems.append(french.stem(word))
-        return self._apply_synonyms(stems)
+        return tuple(self._apply_synonyms(stems))
 
     def _apply_synonyms(self, stems: list[str]) -> list[str]:
         result: list[str] = []
         i = 0
         while i < len(stems):
-            for phrase, canonical in self._multi:
+            for phrase, canonical in self._multi_by_first.get(stems[i], ()):
                 if tuple(stems[i:i + len(phrase)]) == phrase:
                     result.append(canonical)
                     i += len(phrase)
@@ -142,6 +163,9 @@ class Matcher:
                 elif len(stems) > 1:
                     self._multi.append((stems, canonical))
         self._multi.sort(key=lambda item: -len(item[0]))
+        # Indexed by first stem: a message is checked against the phrases that can start at each word only.
+        for phrase, canonical in self._multi:
+            self._multi_by_first.setdefault(phrase[0], []).append((phrase, canonical))
 
     def _doc_texts(self, entry: Entry) -> list[str]:
         return [*entry.questions, *entry.keywords, *([entry.title] if entry.title else [])]
@@ -160,12 +184,19 @@ class Matcher:
         entry_tokens: dict[str, Counter[str]] = defaultdict(Counter)
         for entry_id, _, toks in raw_docs:
             entry_tokens[entry_id].update(set(toks))
+        # "Not covered" entries are matched like the others but leave the weights of the
+        # real entries' words as they were: adding an honest "I don't know" about parking
+        # must not change which entry a question about the rhythm finds.
+        aside = {e.id for e in self._entries if e.kind == "not_covered"}
         df: dict[str, int] = defaultdict(int)
-        for toks in entry_tokens.values():
+        df_aside: dict[str, int] = defaultdict(int)
+        for entry_id, toks in entry_tokens.items():
             for tok in toks:
-                df[tok] += 1
+                (df_aside if entry_id in aside else df)[tok] += 1
+        for tok, count in df_aside.items():
+            df.setdefault(tok, count)
         self._known_stems = set(df)
-        n = max(len(entry_tokens), 1)
+        n = max(len(entry_tokens) - len(aside & set(entry_tokens)), 1)
         self.idf = {tok: math.log(1 + n / count) for tok, count in df.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0)
         self._docs: list[_Doc] = []
@@ -229,14 +260,26 @@ class Matcher:
         results.sort(key=lambda item: -item[1])
         return results
 
+    def ranked(self, text: str) -> list[tuple[str, float, float]]:
+        """(entry id, score, fit of its closest example), best first: what context re-weighs."""
+        return self._ranked(text, None)
+
     def match(self, text: str, leave_out: tuple[str, str] | None = None) -> Match:
         """Match a question: one entry, a choice between a few, or nothing."""
-        ranked = self._ranked(text, leave_out)
-        top = tuple((entry_id, score) for entry_id, score, _ in ranked[:5])
-        if not ranked or ranked[0][1] < THRESHOLD:
-            return Match(None, ranked[0][1] if ranked else 0.0, scores=top)
-        best = ranked[0][1]
-        close = sorted((r for r in ranked[:3] if best - r[1] < MARGIN), key=lambda r: -r[2])
-        if len(close) > 1 and close[0][2] - close[1][2] < FIT_MARGIN:
-            return Match(None, best, candidates=tuple(r[0] for r in close), scores=top)
-        return Match(close[0][0], close[0][1], scores=top)
+        return decide(self._ranked(text, leave_out))
+
+
+def decide(ranked: list[tuple[str, float, float]]) -> Match:
+    """One entry, a choice between a few, or nothing, from (id, score, fit) best first.
+
+    Separate from :meth:`Matcher.match` so that scores adjusted by the conversation's
+    context (its track, the entries just answered) go through the same rule.
+    """
+    top = tuple((entry_id, score) for entry_id, score, _ in ranked[:5])
+    if not ranked or ranked[0][1] < THRESHOLD:
+        return Match(None, ranked[0][1] if ranked else 0.0, scores=top)
+    best = ranked[0][1]
+    close = sorted((r for r in ranked[:3] if best - r[1] < MARGIN), key=lambda r: -r[2])
+    if len(close) > 1 and close[0][2] - close[1][2] < FIT_MARGIN:
+        return Match(None, best, candidates=tuple(r[0] for r in close), scores=top)
+    return Match(close[0][0], close[0][1], scores=top)
