@@ -74,6 +74,7 @@ async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     deleted.update(purge_staff_data(assistant.db, months_before(assistant.clock.now(), months)))
     deleted["handled_updates"] = purge_handled(assistant.db, assistant.clock.now())
     deleted["inbox"] = Inbox(assistant.db).purge(assistant.clock.now())
+    deleted["quarantine"] = Inbox(assistant.db).purge_quarantine(assistant.clock.now())
     log.info("retention purge: %s", deleted)
 
 

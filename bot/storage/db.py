@@ -90,8 +90,16 @@ def _v7_outbox_attempts(db: sqlite_utils.Database) -> None:
     add_attempt_columns(db)
 
 
+def _v8_quarantine(db: sqlite_utils.Database) -> None:
+    """Updates that cannot be parsed, set aside instead of crashing the poller (``bot/storage/inbox.py``)."""
+    from bot.storage.inbox import create_quarantine_table
+
+    create_quarantine_table(db)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
-                               _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts]
+                               _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts,
+                               _v8_quarantine]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

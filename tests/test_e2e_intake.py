@@ -1,0 +1,82 @@
+"""End to end: what comes in — unreadable updates, logs at DEBUG, who is staff, stray groups.
+
+Each test runs ``run_bot.py`` as a subprocess against the local Bot API double, with
+a real SQLite file, and checks what the bot does and what it writes in its logs.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from e2e_support import bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+
+STAFF = -1001800000001
+MARIE, EVE = 7101, 7103
+POISONED, OTHER = 6501, 6502
+
+
+def staff_group(double: Any, *members: dict[str, Any], admins: tuple[int, ...] = ()) -> None:
+    """The staff group with Marie (and the given members); ``admins`` are its administrators."""
+    double.register_group(STAFF, "Admissions", members=[{"id": MARIE, "first_name": "Marie"}, *members])
+    for admin in admins:
+        double.set_admin(STAFF, admin)
+
+
+# --- 2. an update that does not parse --------------------------------------------------------
+
+
+def test_an_unreadable_update_is_quarantined_and_the_rest_of_its_batch_is_answered(
+        botapi_double, bot_process_factory, tmp_path: Path) -> None:
+    double = botapi_double
+    staff_group(double)
+    poison = double.push_text(POISONED, "Je suis Zoé Poisonnier, mon numéro 06 98 76 54 32",
+                              first_name="Zoé", last_name="Poisonnier")
+    poison["message"]["date"] = "hier soir"  # not a number: python-telegram-bot cannot parse it
+    double.push_command(OTHER, "/start", first_name="Hugo")
+    bot = bot_process_factory(STAFF_CHAT_ID=STAFF, STAFF_USER_IDS=MARIE)  # the two updates come in one batch
+
+    double.wait_for_text(OTHER, "BTS MCO")  # the other prospect of the batch is answered
+    notice = double.wait_for_text(STAFF, "illisible")
+    assert "Zoé" not in notice["text"] and "06 98" not in notice["text"]
+    double.wait_until(lambda: not double.pending_updates(), 10, "the batch to be acknowledged")
+    assert bot.is_running()
+
+    db = sqlite3.connect(tmp_path / "bot.db")
+    rows = db.execute("SELECT update_id, error FROM quarantine").fetchall()
+    assert [update_id for update_id, _ in rows] == [poison["update_id"]]
+    assert rows[0][1].isidentifier()  # the exception's type, never its message
+    assert db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
+    db.close()
+
+    bot.restart()  # nothing comes back, nobody is told twice
+    mark = double.mark()
+    double.push_text(OTHER, "c'est quand la rentree ?")
+    double.wait_for_text(OTHER, "27 août")
+    assert bot.is_running()
+    assert len([m for m in double.messages_to(STAFF) if "illisible" in m.get("text", "")]) == 1
+    assert not [c for c in double.calls("sendMessage", since=mark) if c.chat_id == POISONED]
+
+    bot.stop()
+    logs = bot.stderr_text() + bot.stdout_text()
+    assert "quarantine" in logs
+    for secret in ("Zoé", "Poisonnier", "98 76", "hier soir", double.token):
+        assert secret not in logs, f"{secret!r} found in the logs"
+
+
+def test_debug_logs_show_neither_the_token_nor_what_people_write(botapi_double, bot_process_factory) -> None:
+    double = botapi_double
+    bot = bot_process_factory(LOG_LEVEL="DEBUG")
+    double.push_command(OTHER, "/start", first_name="Camille", last_name="Debugnier")
+    double.wait_for_text(OTHER, "BTS MCO")
+    double.push_text(OTHER, "je m'appelle Camille Debugnier, 0611223344, c'est quoi le salaire ?",
+                     first_name="Camille", last_name="Debugnier")
+    double.wait_for_text(OTHER, "salaire|SMIC|rémunér")
+    double.wait_consumed()
+    bot.stop()
+    logs = bot.stderr_text()
+    assert " DEBUG telegram" in logs  # DEBUG is on, libraries included
+    assert "sendMessage" in logs  # the Bot API methods called are shown
+    for secret in (double.token, double.token.split(":", 1)[1], "Camille", "Debugnier", "0611223344",
+                   "salaire", "BTS MCO"):
+        assert secret not in logs, f"{secret!r} found in the DEBUG logs"
