@@ -80,3 +80,58 @@ def test_debug_logs_show_neither_the_token_nor_what_people_write(botapi_double, 
     for secret in (double.token, double.token.split(":", 1)[1], "Camille", "Debugnier", "0611223344",
                    "salaire", "BTS MCO"):
         assert secret not in logs, f"{secret!r} found in the DEBUG logs"
+
+
+# --- 9. file modes ------------------------------------------------------------------------------
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_database_and_its_folder_are_private_to_the_bot(botapi_double, bot_process_factory,
+                                                             tmp_path: Path) -> None:
+    import os
+
+    database = tmp_path / "data" / "bot.db"
+    old_umask = os.umask(0o022)  # the usual shell umask: files 0644, folders 0755 unless the bot says otherwise
+    try:
+        bot = bot_process_factory(BOT_DATABASE=database)
+    finally:
+        os.umask(old_umask)
+    botapi_double.push_text(OTHER, "c'est quand la rentree ?")
+    botapi_double.wait_for_text(OTHER, "27 août")
+    assert _mode(database.parent) == 0o700
+    for name in ("bot.db", "bot.db-wal", "bot.db-shm"):
+        assert _mode(database.parent / name) == 0o600, name
+    bot.stop()
+
+    database.chmod(0o644)  # a file left by an older version
+    database.parent.chmod(0o755)
+    bot.start()
+    bot.wait_ready()
+    assert _mode(database) == 0o600 and _mode(database.parent) == 0o700
+
+
+# --- 13. a damaged database ----------------------------------------------------------------------
+
+
+def test_a_damaged_database_is_refused_at_start_with_what_to_do(botapi_double, bot_process_factory,
+                                                                 tmp_path: Path) -> None:
+    from bot.storage.db import open_database
+
+    database = tmp_path / "bot.db"
+    db = open_database(database)
+    db["questions"].insert_all({"at": "2026-01-01", "user_id": n, "text": "x" * 300} for n in range(400))
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    page_size = 4096
+    with open(database, "r+b") as raw:  # scribble over a page in the middle of the questions table
+        raw.seek(page_size * 12)
+        raw.write(b"\xde\xad\xbe\xef" * (page_size // 8))
+    bot = bot_process_factory(ready=False)
+    botapi_double.wait_until(lambda: not bot.is_running(), 20, "the bot to refuse to start")
+    assert bot.returncode not in (0, None)
+    err = bot.stderr_text()
+    assert "endommagée" in err and "sauvegarde" in err
+    assert not botapi_double.calls("getUpdates")  # it never started serving
