@@ -121,6 +121,8 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
     application.bot_data["flood"] = FloodControl(settings.flood_limit, settings.flood_window)
     application.bot_data["retention_months"] = settings.retention_months
     application.bot_data["log_salt"] = hashlib.sha256(settings.telegram_token.encode()).hexdigest()
+    application.bot_data["staff_chat_id"] = settings.staff_chat_id
+    application.add_handler(TypeHandler(Update, guards.origin_guard), group=-4)
     application.add_handler(TypeHandler(Update, guards.log_update), group=-2)
     application.add_handler(TypeHandler(Update, guards.flood_guard), group=-1)
     staff.register(application, settings.staff_chat_id)  # first: its guard, and group 0's first places

@@ -135,3 +135,47 @@ def test_a_damaged_database_is_refused_at_start_with_what_to_do(botapi_double, b
     err = bot.stderr_text()
     assert "endommagée" in err and "sauvegarde" in err
     assert not botapi_double.calls("getUpdates")  # it never started serving
+
+
+# --- 14. stray groups, no sender, a bare "/" ---------------------------------------------------
+
+
+STRAY = -1009900000001
+
+
+def test_the_bot_leaves_other_groups_and_ignores_what_has_no_sender(botapi_double, bot_process_factory) -> None:
+    import time
+
+    double = botapi_double
+    staff_group(double)
+    bot = bot_process_factory(STAFF_CHAT_ID=STAFF, STAFF_USER_IDS=MARIE)
+    double.push_command(OTHER, "/menu")
+    menu = double.wait_for_text(OTHER, "Choisis un thème")
+    data = menu["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+
+    mark = double.mark()
+    double.register_group(STRAY, "Pas l'équipe", members=[OTHER])
+    double.push_command(OTHER, "/start", chat_id=STRAY)
+    double.push_text(OTHER, "c'est quand la rentree ?", chat_id=STRAY)
+    with double._lock:  # a button of the bot's, pressed in that group (forwarded or copied there)
+        message = double._store_new(double.bot_user, double._chats[STRAY], {"text": "menu", "reply_markup": {
+            "inline_keyboard": [[{"text": "x", "callback_data": data}]]}}, None, None)
+    query = double.push_callback(OTHER, data, message["message_id"], STRAY)
+    double.push_update({"message": {"message_id": 99, "date": int(time.time()), "text": "salut",
+                                    "chat": {"id": OTHER, "type": "private", "first_name": "Hugo"}}})
+    double.push_text(OTHER, "/")  # a bare slash, without any command entity
+    double.push_command(OTHER, "/")  # and with one
+    double.push_text(OTHER, "c'est quand la rentree ?")
+    double.wait_for_text(OTHER, "27 août")
+    double.wait_consumed()
+
+    assert double.left_chats == [STRAY]  # once, whatever came from it
+    assert [m for m in double.chat_history(STRAY) if m["from"]["id"] == double.bot_user["id"]] == [message]
+    double.wait_until(lambda: double.callback_answer(query["callback_query"]["id"]) is not None, 10,
+                      "the button press to be acknowledged")
+    assert not double.callback_answer(query["callback_query"]["id"]).get("text")  # the spinner stops, nothing is said
+    failed = [c for c in double.calls(since=mark) if c.status not in (200, None)]
+    assert failed == []
+    bot.stop()
+    logs = bot.stderr_text()
+    assert "Traceback" not in logs and "error while handling" not in logs
