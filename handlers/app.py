@@ -34,7 +34,7 @@ from bot.matching.lexicon import french_words
 from bot.storage.inbox import Inbox
 from bot.storage.staff import purge_staff_data
 from bot.storage.updates import purge_handled
-from handlers import guards, prospect, staff
+from handlers import guards, prospect, staff, staff_admins
 from handlers.delivery import Deliverer
 from handlers.polling import DurablePoller
 
@@ -61,6 +61,7 @@ async def post_init(application: Application) -> None:
     commands = [BotCommand(name, description) for name, description in PROSPECT_COMMANDS]
     await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
     await staff.set_staff_commands(application)  # the staff group's own list (never fatal)
+    await staff_admins.start(application)  # who is staff, said in the log
     await application.bot_data["deliverer"].bot.initialize()
     application.bot_data["deliverer"].start()
     application.job_queue.run_daily(purge_job, time=PURGE_TIME, name="retention-purge")
@@ -122,6 +123,7 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
     application.bot_data["retention_months"] = settings.retention_months
     application.bot_data["log_salt"] = hashlib.sha256(settings.telegram_token.encode()).hexdigest()
     application.bot_data["staff_chat_id"] = settings.staff_chat_id
+    staff_admins.install(application, getattr(assistant, "staff", None), application.bot_data["log_salt"])
     application.add_handler(TypeHandler(Update, guards.origin_guard), group=-4)
     application.add_handler(TypeHandler(Update, guards.log_update), group=-2)
     application.add_handler(TypeHandler(Update, guards.flood_guard), group=-1)

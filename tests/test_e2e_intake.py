@@ -179,3 +179,34 @@ def test_the_bot_leaves_other_groups_and_ignores_what_has_no_sender(botapi_doubl
     bot.stop()
     logs = bot.stderr_text()
     assert "Traceback" not in logs and "error while handling" not in logs
+
+
+# --- 10. who is staff by default ---------------------------------------------------------------
+
+
+def test_by_default_only_the_groups_administrators_are_staff(botapi_double, bot_process_factory) -> None:
+    double = botapi_double
+    staff_group(double, {"id": EVE, "first_name": "Eve"}, admins=(MARIE,))
+    double.set_admin(STAFF, 7104, anonymous=True)
+    double.inject("getChatAdministrators", status=502)  # Telegram fails at start: nobody is staff yet
+    bot = bot_process_factory(STAFF_CHAT_ID=STAFF)  # STAFF_USER_IDS empty
+
+    def export_by(send: Any) -> dict[str, Any]:
+        mark = double.mark()
+        update = send()
+        reply = double.wait_for_message(lambda m: m.get("reply_to_message", {}).get("message_id")
+                                        == update["message"]["message_id"] or "document" in m,
+                                        chat_id=STAFF, since=mark)
+        return reply
+
+    refused = export_by(lambda: double.push_command(EVE, "/export", chat_id=STAFF))  # a member, not an admin
+    assert "document" not in refused and "Je ne connais pas cette commande" in refused["text"]
+    refused = export_by(lambda: double.push_anonymous_admin_command(STAFF, "/export"))
+    assert "document" not in refused and "Je ne connais pas cette commande" in refused["text"]
+    accepted = export_by(lambda: double.push_command(MARIE, "/export", chat_id=STAFF))  # read again: known now
+    assert "document" in accepted
+    assert len(double.documents_to(STAFF)) == 1
+    bot.stop()
+    logs = bot.stderr_text()
+    assert "staff: the 2 administrator(s) of the staff group (1 anonymous" in logs
+    assert str(MARIE) not in logs and "Marie" not in logs
