@@ -62,7 +62,10 @@ class DurablePoller:
         await bot.delete_webhook()
         for update_id, payload in self.inbox.pending():
             log.info("handling update %s left by an earlier run", update_id)
-            update, poison = parse_update(json.loads(payload), bot)
+            try:
+                update, poison = parse_update(json.loads(payload), bot)
+            except ValueError:
+                update, poison = None, Poison(update_id, payload, "JSONDecodeError")
             if update is not None:
                 self._schedule(update)
             else:  # stored by an earlier version that could read it: set it aside now
@@ -92,25 +95,28 @@ class DurablePoller:
             added = self.inbox.add([(u.update_id, json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates],
                                    self.clock.now(), highest=highest, poisons=poisons)
             if added:
-                self._report_quarantine(added)
+                self._report_quarantine([p.update_id for p in poisons])
 
     def _quarantine_stored(self, update_id: int, poison: Poison | None) -> None:
         with self.inbox.db.atomic():
             self.inbox.done(update_id)
             if poison is not None and self.inbox.add([], self.clock.now(), poisons=[poison]):
-                self._report_quarantine(1)
+                self._report_quarantine([update_id])
 
-    def _report_quarantine(self, added: int) -> None:
-        """Log (ids and types only) and tell staff, at most once a day, that updates were set aside."""
-        total = self.inbox.quarantined_total()
-        log.error("%d update(s) could not be read and were quarantined (%d in all): table quarantine",
-                  added, total)
+    def _report_quarantine(self, update_ids: list[int | None]) -> None:
+        """Log (ids only) and tell staff, at most once a day, that updates were set aside."""
+        log.error("update(s) %s could not be read and were quarantined (%d in all): see table quarantine",
+                  ", ".join(str(i) for i in update_ids), self.inbox.quarantined_total())
         assistant = self.application.bot_data.get("assistant")
         desk = getattr(assistant, "staff", None)
         if desk is None or not desk.enabled or not self.inbox.notice_due(self.clock.now()):
             return
-        text = desk.text("staff.quarantaine", n=self.inbox.quarantined_count(), jours=QUARANTINE_DAYS)
-        desk.queue_staff("quarantine", Reply(text), ref="quarantine")
+        try:  # the notice must never cost the batch: the updates are stored whatever happens to it
+            with self.inbox.db.atomic():
+                text = desk.text("staff.quarantaine", n=self.inbox.quarantined_count(), jours=QUARANTINE_DAYS)
+                desk.queue_staff("quarantine", Reply(text), ref="quarantine")
+        except Exception as exc:  # noqa: BLE001
+            log.error("staff could not be told about quarantined updates: %s", type(exc).__name__)
 
     def stop(self) -> None:
         """Stop fetching: the long poll under way is cancelled, in-flight updates are finished."""
