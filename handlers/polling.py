@@ -109,10 +109,12 @@ class DurablePoller:
                   ", ".join(str(i) for i in update_ids), self.inbox.quarantined_total())
         assistant = self.application.bot_data.get("assistant")
         desk = getattr(assistant, "staff", None)
-        if desk is None or not desk.enabled or not self.inbox.notice_due(self.clock.now()):
+        if desk is None or not desk.enabled:
             return
         try:  # the notice must never cost the batch: the updates are stored whatever happens to it
             with self.inbox.db.atomic():
+                if not self.inbox.notice_due(self.clock.now()):
+                    return
                 text = desk.text("staff.quarantaine", n=self.inbox.quarantined_count(), jours=QUARANTINE_DAYS)
                 desk.queue_staff("quarantine", Reply(text), ref="quarantine")
         except Exception as exc:  # noqa: BLE001
