@@ -24,6 +24,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.clock import PARIS
 from bot.config import Settings
@@ -39,6 +40,9 @@ from handlers.delivery import Deliverer
 from handlers.polling import DurablePoller
 
 log = logging.getLogger(__name__)
+
+#: Connections of the outbox's client: one per lane sending at the same time, with room to spare.
+DELIVERY_CONNECTIONS = 32
 
 #: When the daily retention purge runs (Paris time, a quiet hour).
 PURGE_TIME = dt.time(3, 30, tzinfo=PARIS)
@@ -100,7 +104,11 @@ def delivery_bot(settings: Settings) -> ExtBot:
     (``max_retries=0``) instead of sleeping on it.
     """
     limiter = AIORateLimiter(overall_max_rate=5, overall_time_period=1, max_retries=0)
-    return ExtBot(settings.telegram_token, base_url=settings.telegram_base_url, rate_limiter=limiter)
+    # Lanes send side by side: a slow staff group must not hold the only connection
+    # (python-telegram-bot before 22.4 gave a Bot one connection by default).
+    request = HTTPXRequest(connection_pool_size=DELIVERY_CONNECTIONS)
+    return ExtBot(settings.telegram_token, base_url=settings.telegram_base_url, rate_limiter=limiter,
+                  request=request)
 
 
 def build_application(settings: Settings, assistant: Assistant) -> Application:
