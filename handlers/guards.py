@@ -55,7 +55,13 @@ async def origin_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     chat = update.effective_chat
     staff_chat = context.application.bot_data.get("staff_chat_id")
     if chat is not None and chat.type != ChatType.PRIVATE and chat.id != staff_chat:
-        await _leave(update, context, chat.id)
+        message = update.effective_message
+        spared: set[int] = context.application.bot_data.setdefault("spared_chats", set())
+        if staff_chat is not None and message is not None and message.migrate_from_chat_id == staff_chat:
+            spared.add(chat.id)  # the staff group under its new id: stay, and say what to configure
+            log.warning("the staff group became a supergroup: set STAFF_CHAT_ID to %s and restart", chat.id)
+        if chat.id not in spared:
+            await _leave(update, context, chat.id)
         raise ApplicationHandlerStop
     if update.effective_user is None:
         log.info("update %s without a sender ignored", update.update_id)

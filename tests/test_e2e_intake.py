@@ -178,9 +178,17 @@ def test_the_bot_leaves_other_groups_and_ignores_what_has_no_sender(botapi_doubl
     assert not double.callback_answer(query["callback_query"]["id"]).get("text")  # the spinner stops, nothing is said
     failed = [c for c in double.calls(since=mark) if c.status not in (200, None)]
     assert failed == []
-    bot.stop()
+
+    upgraded = -1009900000002  # the staff group turned into a supergroup: a new id, not a stray group
+    double.register_group(upgraded, "Admissions", members=[MARIE])
+    double.push_message(MARIE, {"migrate_from_chat_id": STAFF}, chat_id=upgraded)
+    double.push_text(MARIE, "bonjour", chat_id=upgraded)
+    double.wait_consumed()
+    bot.stop()  # finishes what it received
+    assert double.left_chats == [STRAY]
     logs = bot.stderr_text()
     assert "Traceback" not in logs and "error while handling" not in logs
+    assert f"set STAFF_CHAT_ID to {upgraded}" in logs
 
 
 # --- 10. who is staff by default ---------------------------------------------------------------
