@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from typing import Sequence
 
@@ -21,7 +22,10 @@ from bot.knowledge.loader import load_knowledge
 from bot.knowledge.staleness import staleness_warnings
 from bot.knowledge.store import KnowledgeProblems, KnowledgeStore, Loaded
 from bot.logs import configure_logging
-from bot.storage.db import open_database
+from bot.storage.db import CorruptDatabase, open_database
+
+#: Exit code when the database is damaged (the bot refuses to start).
+EXIT_CORRUPT = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,10 +61,15 @@ def _ops_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run the subcommand; returns the exit code."""
+    """Parse the command line and run the subcommand; returns the exit code.
+
+    Every file the bot creates (database, exports) holds personal data: the umask
+    makes them private to its user whatever the shell's umask is.
+    """
     args = _parser().parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_format == "json")  # tracebacks without exception messages (personal data)
+    os.umask(0o077)
     command = args.command or ("run" if settings.telegram_token else "chat")
     try:
         return _run(command, args, settings)
@@ -70,6 +79,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(refused.problems)} problème(s) dans {settings.knowledge_dir} : le bot ne démarre pas "
               f"(corrigez-les, « run_bot.py check » pour vérifier).", file=sys.stderr)
         return 1
+    except CorruptDatabase as exc:
+        print(corrupt_message(exc), file=sys.stderr)
+        return EXIT_CORRUPT
+
+
+def corrupt_message(exc: CorruptDatabase) -> str:
+    """What the person running the bot reads when the database is damaged, and what to do."""
+    problems = "\n".join(f"  {problem}" for problem in exc.problems[:5])
+    return (f"La base de données {exc.path} est endommagée (PRAGMA quick_check) :\n{problems}\n"
+            "Le bot ne démarre pas, pour ne pas aggraver les dégâts ni servir des données fausses.\n"
+            "À faire : arrêter le bot, mettre la copie endommagée de côté (avec ses fichiers -wal et -shm), "
+            "restaurer la dernière sauvegarde de ce fichier à sa place, puis relancer.\n"
+            "Sans sauvegarde : « sqlite3 FICHIER .recover | sqlite3 NOUVEAU » récupère ce qui peut l'être.")
 
 
 def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
@@ -220,6 +242,7 @@ def retention_purge(assistant: Assistant) -> dict[str, int]:
     counts = purge(assistant.db, assistant.clock.now(), assistant.retention_months,
                    assistant.settings.question_retention_days, staff.forget_lead if staff is not None else None)
     counts["inbox"] = Inbox(assistant.db).purge(assistant.clock.now())  # raw updates hold what people typed
+    counts["quarantine"] = Inbox(assistant.db).purge_quarantine(assistant.clock.now())  # so do poison updates
     checkpoint(assistant.db)
     return counts
 

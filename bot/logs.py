@@ -8,14 +8,22 @@ shared (hosting consoles, bug reports); personal data must not end up there by
 accident. :class:`RedactingFormatter` keeps what a developer needs to find the bug
 (every frame, the exception's type, for each exception of the chain) and replaces
 each message with :data:`MARKER`. Exception notes (``add_note``) are left out for the
-same reason. Log lines themselves are formatted as before: the code writing them
-already keeps personal data out.
+same reason.
+
+Log lines of the bot's own code are formatted as written: that code keeps personal
+data out. Libraries do not: at DEBUG, python-telegram-bot logs every request's
+parameters (the texts sent) and every update received, and its Bot API URL, like
+httpx's request lines, contains the bot token. So, at every level, a library's line
+keeps its wording but each argument that is not a number (or a Bot API method name
+such as ``sendMessage``) is replaced by :data:`HIDDEN`, and anything shaped like a
+bot token is replaced by :data:`TOKEN` in every line, the bot's own included.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import re
 import sys
 import traceback
 from types import TracebackType
@@ -23,6 +31,16 @@ from typing import IO
 
 #: What a traceback shows instead of an exception's message.
 MARKER = "[message hidden]"
+#: What a library's log line shows instead of an argument that could hold content.
+HIDDEN = "[hidden]"
+#: What a log line shows instead of a bot token.
+TOKEN = "[token]"
+#: A Telegram bot token (``123456789:AA…``), as it appears in Bot API URLs.
+TOKEN_PATTERN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+#: Loggers of this project: their lines are kept as written.
+OWN_LOGGERS = ("bot", "handlers", "updates", "__main__", "root")
+_METHOD_NAME = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+")
+
 #: The format of every log line.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -93,7 +111,13 @@ class RedactingFormatter(logging.Formatter):
         cached = record.exc_text
         record.exc_text = None
         try:
-            return super().format(record)
+            shown = record if _is_own(record.name) else _library_record(record)
+            try:
+                line = super().format(shown)
+            except (TypeError, ValueError):  # a hidden argument under "%d": never let logging print the args
+                shown = logging.makeLogRecord({**shown.__dict__, "msg": f"{record.msg} {HIDDEN}", "args": None})
+                line = super().format(shown)
+            return TOKEN_PATTERN.sub(TOKEN, line)
         finally:
             record.exc_text = cached
 
@@ -118,6 +142,33 @@ class JsonFormatter(RedactingFormatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def _is_own(name: str) -> bool:
+    """Whether a logger belongs to this project (its lines never carry content)."""
+    return any(name == own or name.startswith(own + ".") for own in OWN_LOGGERS)
+
+
+def _library_record(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of a library's record whose arguments that could carry content are hidden."""
+    shown = logging.makeLogRecord(record.__dict__)
+    shown.exc_text = None
+    if not isinstance(record.msg, str):
+        shown.msg, shown.args = f"<{type(record.msg).__name__}>", None
+    elif isinstance(record.args, dict):
+        shown.args = {key: _safe_arg(value) for key, value in record.args.items()}
+    elif record.args:
+        shown.args = tuple(_safe_arg(value) for value in record.args)
+    return shown
+
+
+def _safe_arg(value: object) -> object:
+    """A number or a Bot API method name as is; anything else (texts, updates, URLs) hidden."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str) and _METHOD_NAME.fullmatch(value):
+        return value
+    return HIDDEN
 
 
 def configure_logging(level: str | int, stream: IO[str] | None = None, json_lines: bool = False) -> None:

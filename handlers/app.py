@@ -24,6 +24,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.clock import PARIS
 from bot.config import Settings
@@ -31,11 +32,14 @@ from bot.conversation.engine import Assistant
 from bot.conversation.flood import FloodControl
 from bot.matching.lexicon import french_words
 from bot.storage.inbox import Inbox
-from handlers import guards, prospect, staff
+from handlers import guards, prospect, staff, staff_admins
 from handlers.delivery import Deliverer
 from handlers.polling import DurablePoller
 
 log = logging.getLogger(__name__)
+
+#: Connections of the outbox's client: one per lane sending at the same time, with room to spare.
+DELIVERY_CONNECTIONS = 32
 
 #: When the daily retention purge runs (Paris time, a quiet hour).
 PURGE_TIME = dt.time(3, 30, tzinfo=PARIS)
@@ -60,6 +64,7 @@ async def post_init(application: Application) -> None:
     commands = [BotCommand(name, description) for name, description in PROSPECT_COMMANDS]
     await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
     await staff.set_staff_commands(application)  # the staff group's own list (never fatal)
+    await staff_admins.start(application)  # who is staff, said in the log
     await application.bot_data["deliverer"].bot.initialize()
     application.bot_data["deliverer"].start()
     application.job_queue.run_daily(purge_job, time=PURGE_TIME, name="retention-purge")
@@ -104,7 +109,11 @@ def delivery_bot(settings: Settings) -> ExtBot:
     (``max_retries=0``) instead of sleeping on it.
     """
     limiter = AIORateLimiter(overall_max_rate=5, overall_time_period=1, max_retries=0)
-    return ExtBot(settings.telegram_token, base_url=settings.telegram_base_url, rate_limiter=limiter)
+    # Lanes send side by side: a slow staff group must not hold the only connection
+    # (python-telegram-bot before 22.4 gave a Bot one connection by default).
+    request = HTTPXRequest(connection_pool_size=DELIVERY_CONNECTIONS)
+    return ExtBot(settings.telegram_token, base_url=settings.telegram_base_url, rate_limiter=limiter,
+                  request=request)
 
 
 def build_application(settings: Settings, assistant: Assistant) -> Application:
@@ -126,6 +135,9 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
     application.bot_data["flood"] = FloodControl(settings.flood_limit, settings.flood_window)
     application.bot_data["retention_months"] = settings.retention_months
     application.bot_data["log_salt"] = hashlib.sha256(settings.telegram_token.encode()).hexdigest()
+    application.bot_data["staff_chat_id"] = settings.staff_chat_id
+    staff_admins.install(application, getattr(assistant, "staff", None), application.bot_data["log_salt"])
+    application.add_handler(TypeHandler(Update, guards.origin_guard), group=-4)
     application.add_handler(TypeHandler(Update, guards.log_update), group=-2)
     application.add_handler(TypeHandler(Update, guards.flood_guard), group=-1)
     staff.register(application, settings.staff_chat_id)  # first: its guard, and group 0's first places

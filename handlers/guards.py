@@ -1,8 +1,8 @@
-"""Handlers that run before all others: one log line per update, and flood control.
+"""Handlers that run before all others: where an update may come from, one log line per update, flood control.
 
 They live in handler groups below 0 (python-telegram-bot runs groups in order), and
-the flood guard stops a flooder's update with ``ApplicationHandlerStop`` so no other
-handler sees it, the way the official rules-bot guards its handlers.
+a guard stops an update with ``ApplicationHandlerStop`` so no other handler sees it,
+the way the official rules-bot guards its handlers.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import logging
 import time
 
 from telegram import Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.conversation.flood import FloodControl
@@ -40,6 +41,55 @@ def update_kind(update: Update) -> str:
         if getattr(message, kind, None):
             return kind
     return "other"
+
+
+async def origin_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop what the bot must not answer: groups other than the staff group, and updates without a sender.
+
+    The bot talks to prospects in private and to the staff in their group, nowhere
+    else: added to any other group (or sent a button press from one), it leaves that
+    group without a word, so a stranger's group never sees a pre-registration form or
+    an answer. An update with no sender (a channel post, a message without ``from``)
+    cannot be answered as anyone's: it is dropped.
+    """
+    chat = update.effective_chat
+    staff_chat = context.application.bot_data.get("staff_chat_id")
+    if chat is not None and chat.type != ChatType.PRIVATE and chat.id != staff_chat:
+        message = update.effective_message
+        spared: set[int] = context.application.bot_data.setdefault("spared_chats", set())
+        if staff_chat is not None and message is not None and message.migrate_from_chat_id == staff_chat:
+            spared.add(chat.id)  # the staff group under its new id: stay, and say what to configure
+            log.warning("the staff group became a supergroup: set STAFF_CHAT_ID to %s and restart", chat.id)
+        if chat.id not in spared:
+            await _leave(update, context, chat.id)
+        raise ApplicationHandlerStop
+    if update.effective_user is None:
+        log.info("update %s without a sender ignored", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def _leave(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """Leave a stray group (once per run), after stopping the spinner of a button pressed there."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError as exc:
+            log.info("callback answer failed: %s", type(exc).__name__)
+    member = update.my_chat_member
+    if member is not None and member.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        return  # already out of it
+    left: set[int] = context.application.bot_data.setdefault("left_chats", set())
+    if chat_id in left:
+        return
+    left.add(chat_id)
+    salt = context.application.bot_data.get("log_salt", "")
+    log.info("update %s from a group that is not the staff group (%s): leaving it",
+             update.update_id, pseudonym(chat_id, salt))
+    try:
+        await context.bot.leave_chat(chat_id)
+    except TelegramError as exc:
+        left.discard(chat_id)
+        log.warning("leaving a group failed: %s", type(exc).__name__)
 
 
 async def log_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -143,7 +143,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """``/start payload``, ``/menu``, ``/aide``... and any other command."""
     text = update.effective_message.text or ""
-    name, *args = text[1:].split()
+    name, *args = text[1:].split() or [""]  # a bare "/" is an unknown command, not a crash
     command = name.split("@", 1)[0].lower()
     await _answer(update, context, Incoming(person_of(update), Kind.COMMAND, command, tuple(args[:5])))
 

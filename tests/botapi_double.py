@@ -665,6 +665,8 @@ class BotApiDouble:
         self._chats: dict[int, dict[str, Any]] = {}
         self._started: set[int] = set()
         self._members: dict[int, set[int]] = {}
+        self._admins: dict[int, dict[int, bool]] = {}  # chat -> {user id: is_anonymous}
+        self.left_chats: list[int] = []
         self._topics: dict[int, dict[int, dict[str, Any]]] = {}
         self._messages: dict[int, dict[int, _Stored]] = {}
         self._next_message_id: dict[int, int] = {}
@@ -698,6 +700,8 @@ class BotApiDouble:
             "createforumtopic": self._m_create_forum_topic,
             "getchat": self._m_get_chat,
             "getchatmember": self._m_get_chat_member,
+            "getchatadministrators": self._m_get_chat_administrators,
+            "leavechat": self._m_leave_chat,
             "close": lambda params, files: True,
             "logout": lambda params, files: True,
         }
@@ -1065,6 +1069,26 @@ class BotApiDouble:
         with self._lock:
             self._members.setdefault(chat_id, set()).add(info["id"])
         return info
+
+    def set_admin(self, chat_id: int, user_id: int, *, anonymous: bool = False, admin: bool = True) -> None:
+        """Make a member an administrator of a group (``anonymous``: "remain anonymous"), or no longer one."""
+        with self._lock:
+            self._members.setdefault(chat_id, set()).add(user_id)
+            admins = self._admins.setdefault(chat_id, {})
+            if admin:
+                admins[user_id] = anonymous
+            else:
+                admins.pop(user_id, None)
+
+    def push_anonymous_admin_command(self, chat_id: int, command: str) -> dict[str, Any]:
+        """A command sent by an administrator who "remains anonymous": ``sender_chat`` is the group."""
+        with self._lock:
+            chat = self._chats[chat_id]
+            sender = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+            content = {"text": command, "sender_chat": dict(chat),
+                       "entities": [{"type": "bot_command", "offset": 0, "length": _utf16_len(command.split()[0])}]}
+            message = self._store_new(sender, chat, content, None, None)
+            return self.push_update({"message": message})
 
     def members(self, chat_id: int) -> set[int]:
         """User ids known to be in a group."""
@@ -1585,6 +1609,32 @@ class BotApiDouble:
                       "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics")
             member.update({"can_be_edited": False, "is_anonymous": False, **dict.fromkeys(rights, True), **wanted})
         return member
+    def _m_get_chat_administrators(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat = self._chat_or_error(params.get("chat_id"))
+        if chat["type"] == "private":
+            raise _bad_request("there are no administrators in the private chat")
+        with self._lock:
+            admins = dict(self._admins.get(chat["id"], {}))
+        result = [{"status": "administrator", "user": self._user(user_id), "is_anonymous": anonymous,
+                   "can_be_edited": False, "can_manage_chat": True, "can_change_info": True,
+                   "can_delete_messages": True, "can_invite_users": True, "can_restrict_members": True,
+                   "can_pin_messages": True, "can_promote_members": False, "can_manage_video_chats": True,
+                   "can_post_stories": True, "can_edit_stories": True, "can_delete_stories": True}
+                  for user_id, anonymous in admins.items()]
+        result.append({"status": "administrator", "user": dict(self.bot_user), "is_anonymous": False,
+                       "can_be_edited": False, "can_manage_chat": True, "can_change_info": False,
+                       "can_delete_messages": True, "can_invite_users": False, "can_restrict_members": False,
+                       "can_pin_messages": False, "can_promote_members": False, "can_manage_video_chats": False,
+                       "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False})
+        return result
+
+    def _m_leave_chat(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat = self._chat_or_error(params.get("chat_id"))
+        if chat["type"] == "private":
+            raise _bad_request("chat member status can't be changed in private chats")
+        with self._lock:
+            self.left_chats.append(chat["id"])
+        return True
 
     # ------------------------------------------------------------------ pushing updates
 

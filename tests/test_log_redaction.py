@@ -91,6 +91,28 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
                           timeout=60, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
 
 
+def test_a_librarys_lines_keep_their_wording_but_hide_content_and_tokens() -> None:
+    """python-telegram-bot logs a batch it cannot parse at CRITICAL, and every request at DEBUG."""
+    formatter = RedactingFormatter(LOG_FORMAT)
+    batch = [{"update_id": 5, "message": {"from": {"first_name": "Zoé"}, "text": f"mon numéro {PHONE}"}}]
+    lines = [formatter.format(logging.getLogger("telegram.Bot").makeRecord(
+        "telegram.Bot", level, __file__, 1, msg, args, None)) for level, msg, args in [
+        (logging.CRITICAL, "Error while parsing updates! Received data was %r", (batch,)),
+        (logging.DEBUG, "Calling Bot API endpoint `%s` with parameters `%s`", ("sendMessage", {"text": EMAIL})),
+        (logging.DEBUG, "Set Bot API URL: %s", ("https://api.telegram.org/bot123456789:AAE-x_abcdefghijklmnopqrstuvwxyz",)),
+        (logging.INFO, "Rate limit hit. Retrying after %f seconds", (1.5,)),
+    ]]
+    text = "\n".join(lines)
+    for secret in ("Zoé", PHONE, EMAIL, "AAE-x_abcdefghijklmnopqrstuvwxyz"):
+        assert secret not in text
+    assert "Error while parsing updates! Received data was '[hidden]'" in lines[0]
+    assert "Calling Bot API endpoint `sendMessage` with parameters `[hidden]`" in lines[1]
+    assert "Retrying after 1.500000 seconds" in lines[3]
+    own = formatter.format(logging.getLogger("bot.x").makeRecord(
+        "bot.x", logging.INFO, __file__, 1, "url %s", ("https://x/bot123456789:AAE-x_abcdefghijklmnopqrstuvwxyz/getMe",), None))
+    assert own.endswith("url https://x/bot[token]/getMe")  # the bot's own lines: as written, token excepted
+
+
 def test_configure_logging_redacts_logged_and_uncaught_exceptions() -> None:
     result = run_python(
         "import logging\n"

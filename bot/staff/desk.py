@@ -112,6 +112,8 @@ class StaffDesk:
         self.leads = LeadDesk(self)
         self.handoffs = HandoffDesk(self)
         self.commands = StaffCommands(self)
+        #: The staff group's administrators: the staff when ``STAFF_USER_IDS`` is empty.
+        self.group_admins: frozenset[int] = frozenset()
 
     # --- who and where -----------------------------------------------------------------
 
@@ -126,8 +128,20 @@ class StaffDesk:
         return self.staff_chat_id is not None
 
     def is_staff(self, user_id: int) -> bool:
-        """A member of ``STAFF_USER_IDS`` (anyone in the staff group when the list is empty)."""
-        return not self.settings.staff_user_ids or user_id in self.settings.staff_user_ids
+        """A member of ``STAFF_USER_IDS``; when the list is empty, an administrator of the staff group.
+
+        Being in the group is not enough: a group gathers interns, former staff and
+        guests, and staff commands export every pre-registration. The administrators
+        are read from Telegram by the front end (:meth:`set_group_admins`); until they
+        are known, nobody is staff.
+        """
+        if self.settings.staff_user_ids:
+            return user_id in self.settings.staff_user_ids
+        return user_id in self.group_admins
+
+    def set_group_admins(self, user_ids: frozenset[int]) -> None:
+        """The staff group's administrators (people, not bots), as Telegram last listed them."""
+        self.group_admins = frozenset(user_ids)
 
     def accepts(self, chat_id: int, user_id: int) -> bool:
         """Whether a staff command or button from this user in this chat is obeyed."""

@@ -7,14 +7,32 @@ brought up to date by simply starting the new bot.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Callable
 
 import sqlite_utils
 
 Migration = Callable[[sqlite_utils.Database], None]
+
+log = logging.getLogger(__name__)
+
+#: The database and its -wal/-shm files: read and written by the bot's user only (they hold personal data).
+FILE_MODE = 0o600
+#: A folder the bot creates for its database.
+DIR_MODE = 0o700
+
+
+class CorruptDatabase(Exception):
+    """The database file fails SQLite's integrity check: serving from it would spread the damage."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        super().__init__(f"{path}: {len(problems)} problem(s)")
+        self.path = path
+        self.problems = problems
 
 
 def _v1_questions_and_prospects(db: sqlite_utils.Database) -> None:
@@ -103,22 +121,33 @@ def _v9_outbox_priority(db: sqlite_utils.Database) -> None:
     add_priority_column(db)
 
 
+def _v10_quarantine(db: sqlite_utils.Database) -> None:
+    """Updates that cannot be parsed, set aside instead of crashing the poller (``bot/storage/inbox.py``)."""
+    from bot.storage.inbox import create_quarantine_table
+
+    create_quarantine_table(db)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
                                _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts,
-                               _v8_registration_intake, _v9_outbox_priority]
+                               _v8_registration_intake, _v9_outbox_priority, _v10_quarantine]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:
-    """Open (creating when needed) the database at ``path``, in WAL mode, migrated.
+    """Open (creating when needed) the database at ``path``, checked, in WAL mode, migrated.
 
     WAL lets the staff exports read while prospects' answers are written, and a
-    process killed mid-write leaves the file consistent.
+    process killed mid-write leaves the file consistent. The file holds personal
+    data, so it and its folder are private to the bot's user (:func:`make_private`).
+    A file with damaged pages raises :class:`CorruptDatabase` before anything is
+    written to it (:func:`check_integrity`).
     """
     migrations = MIGRATIONS if migrations is None else migrations
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # personal data: SQLite's -wal/-shm copy this mode
+        make_private(Path(path))
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    if str(path) != ":memory:":
+        check_integrity(conn, path)
     db = sqlite_utils.Database(conn)
     if str(path) != ":memory:":
         db.enable_wal()
@@ -134,3 +163,44 @@ def open_database(path: Path | str, migrations: list[Migration] | None = None) -
             migration(db)
             conn.execute(f"PRAGMA user_version={number}")
     return db
+
+
+def make_private(path: Path) -> None:
+    """Create the database's folder (0700) and file (0600); make an existing file and its -wal/-shm 0600.
+
+    SQLite creates the -wal and -shm files with the database file's permissions, so
+    setting the file's mode before connecting covers them; existing ones (left by an
+    older version) are fixed too. An existing folder is made 0700 only if it holds
+    nothing but this database's files (``data/`` of an older install); a shared folder
+    is left alone, with a warning when others can list it.
+    """
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=DIR_MODE)
+        folder.chmod(DIR_MODE)  # mkdir's mode is filtered by the umask
+    elif folder.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        if all(entry.name.startswith(path.name) for entry in folder.iterdir()):
+            folder.chmod(DIR_MODE)
+        else:
+            log.warning("the database folder is open to other users: chmod 700 it, or move the database")
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE))  # an empty file is an empty database
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if file.exists() and stat.S_IMODE(file.stat().st_mode) != FILE_MODE:
+            file.chmod(FILE_MODE)
+
+
+def check_integrity(conn: sqlite3.Connection, path: Path | str) -> None:
+    """Raise :class:`CorruptDatabase` unless ``PRAGMA quick_check`` finds the file sound.
+
+    ``quick_check`` reads every page (it skips only the index-content cross-check of
+    ``integrity_check``): a few milliseconds for this bot's sizes, once per start.
+    """
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(20)")]
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+        conn.close()
+        raise CorruptDatabase(path, [type(exc).__name__]) from exc
+    if problems != ["ok"]:
+        conn.close()
+        raise CorruptDatabase(path, problems)

@@ -51,6 +51,16 @@ def _blank_handled_updates(db: sqlite_utils.Database, user_id: int) -> int:
                       [user_id]).rowcount
 
 
+def _erase_quarantine(db: sqlite_utils.Database, user_id: int) -> int:
+    """Updates set aside unparsed (``bot/storage/inbox.py``) may hold what the person typed.
+
+    They cannot be read as updates, so any whose raw text carries the person's id goes;
+    another set-aside update that happens to contain the same digits goes too, which
+    costs only a diagnostic copy.
+    """
+    return db.execute("DELETE FROM quarantine WHERE instr(payload, ?) > 0", [str(user_id)]).rowcount
+
+
 _ERASERS: dict[str, Eraser] = {
     "registrations": _delete_from("registrations"),
     "drafts": _delete_from("drafts"),
@@ -58,6 +68,7 @@ _ERASERS: dict[str, Eraser] = {
     "prospects": _delete_from("prospects"),
     "questions": _erase_questions,
     "handled_updates": _blank_handled_updates,
+    "quarantine": _erase_quarantine,
 }
 
 
