@@ -11,7 +11,7 @@ from typing import Callable
 from bot.conversation.context import ConversationContext
 from bot.conversation.messages import Button, Reply
 from bot.conversation.understanding import (MAX_ANSWERS, SegmentAnswer, block_text, note_cues, read_message,
-                                            without_link)
+                                            variant, without_link)
 from bot.knowledge.render import Renderer
 from bot.knowledge.store import Loaded
 from bot.matching.matcher import Match
@@ -66,7 +66,7 @@ class Faq:
         context = context if context is not None else ConversationContext()
         question = text[:MAX_QUESTION_CHARS]
         note_cues(self, question, context)
-        self.render.register = context.register
+        self.render.register = context.address
         reading = read_message(self, question, context)
         if case is not None:
             for part in reading.answers:
@@ -135,10 +135,12 @@ class Faq:
             buttons.insert(0, [Button(self.render.text("general.bouton_conseiller"), HUMAN)])
         return Reply(text, buttons)
 
-    def entry_reply(self, entry_id: str, text: str | None = None, question: str = "") -> Reply:
+    def entry_reply(self, entry_id: str, text: str | None = None, question: str = "",
+                    context: ConversationContext | None = None) -> Reply:
         """The answer of one entry (or the given ``text`` for it) with its follow-up buttons.
 
-        ``question`` aims the date texts at the intake it names ("l'an prochain").
+        ``question`` aims the date texts at the intake it names ("l'an prochain");
+        ``context`` picks the variant written for this asker (a parent tapping a button).
         """
         entry = self.kb.entries[entry_id]
         buttons = [[Button(self.kb.entries[r].title, ENTRY + r)] for r in entry.related
@@ -148,7 +150,8 @@ class Faq:
             buttons.append([Button(self.render.text("general.bouton_inscription"), APPLY)])
         buttons.append(last_row)
         if text is None:
-            text = self.render.for_question(question).answer(entry.answer)
+            template = variant(entry, context) if context is not None else entry.answer
+            text = self.render.for_question(question).answer(template)
         return Reply(text, buttons)
 
     def choice_reply(self, match: Match) -> Reply:
