@@ -72,6 +72,8 @@ class Faq:
             for part in reading.answers:
                 if part.outcome == "answered":
                     case(part)
+            # Two parts may now say the same ("j'ai 31 ans, c'est trop tard ?": both the age answer).
+            reading.answers = _said_once(reading.answers)
         answered = [a for a in reading.answers if a.outcome != "ambiguous"]
         if not reading.answers:
             if reading.smalltalk is not None and not reading.unknown:
@@ -197,6 +199,19 @@ class Faq:
         """The topic under which applying is explained: answers there offer to pre-register."""
         apply_entry = self.kb.entries.get("candidater")
         return apply_entry.topic if apply_entry else None
+
+
+def _said_once(parts: list[SegmentAnswer]) -> list[SegmentAnswer]:
+    """The parts without a repeat of an earlier one's answer (same entry, same text)."""
+    seen: set[tuple[str | None, str | None]] = set()
+    kept = []
+    for part in parts:
+        key = (part.entry, part.text if part.text is not None else part.template)
+        if part.outcome == "answered" and key in seen:
+            continue
+        seen.add(key)
+        kept.append(part)
+    return kept
 
 
 def _quote(segment: str, limit: int = 80) -> str:
