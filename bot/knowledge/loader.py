@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.knowledge.date_texts import english_texts_missing
 from bot.knowledge.model import (Entry, EnglishEntry, FactSource, FactValue, KnowledgeBase, OfficialFact,
                                  OpenDay, Problem, Topic)
 from bot.knowledge.register import tu_forms
@@ -700,8 +701,9 @@ def _faithful(ctx: _Context, answer: str, entry: Entry, kb: KnowledgeBase, line:
     ok = True
     french_names = set(PLACEHOLDER.findall(entry.answer))
     for name in PLACEHOLDER.findall(answer):
-        if name in COMPUTED_PLACEHOLDERS:
-            ctx.problem(line, f"{{{name}}} n'existe qu'en français : écrivez la phrase en anglais sans lui")
+        if name in COMPUTED_PLACEHOLDERS and english_texts_missing(kb.texts):
+            missing = ", ".join(english_texts_missing(kb.texts)[:3])
+            ctx.problem(line, f"{{{name}}} a besoin des textes de dates en anglais (texts/english.yaml : {missing}…)")
             ok = False
         elif name not in french_names:
             ctx.problem(line, f"{{{name}}} n'est pas dans la réponse française de « {entry.id} » : "
