@@ -220,11 +220,11 @@ def test_an_english_question_gets_an_english_answer(chat: Chat) -> None:
     assert "Monday and Tuesday" in chat.say("which days are classes?")
 
 
-def test_a_dated_answer_stays_french_so_that_it_stays_true(chat: Chat) -> None:
+def test_a_dated_answer_is_in_english_and_still_true_on_the_day(chat: Chat) -> None:
     # The start-date answer is computed for the day it is read (coming, today, past, next intake
-    # unpublished); those texts exist in French only, so it is given in French with the English line.
+    # unpublished); its date texts now exist in English too (texts/english.yaml, dates_...).
     said = chat.say("Hello, when does the course start?")
-    assert "only available in French" in said and "2026" in said
+    assert "only available in French" not in said and "27 August 2026" in said and "août" not in said
 
 
 def test_an_untranslated_entry_is_french_with_one_english_line(chat: Chat, knowledge: KnowledgeStore) -> None:

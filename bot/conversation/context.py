@@ -26,6 +26,8 @@ KEEP_ENTRIES = 5
 TRACKS = (None, "bloc4")
 AUDIENCES = (None, "parent", "entreprise", "self")
 REGISTERS = (None, "tu", "vous")
+#: Who is addressed with "vous" unless they write "tu" (see :attr:`ConversationContext.address`).
+FORMAL_AUDIENCES = ("parent", "entreprise")
 LANGS = ("fr", "en")
 
 
@@ -107,6 +109,18 @@ class ConversationContext:
         self.last_entries.append(entry_id)
         del self.last_entries[:-KEEP_ENTRIES]
         self.topic = topic
+
+    @property
+    def address(self) -> str | None:
+        """How answers address the prospect: ``"vous"``, ``"tu"`` or None (neutral texts).
+
+        What the prospect wrote wins; a parent or a company who wrote neither is
+        addressed with "vous": they write to an institution, and "tu es payé·e" reads
+        wrong to them.
+        """
+        if self.register is None and self.audience in FORMAL_AUDIENCES:
+            return "vous"
+        return self.register
 
     @property
     def last_entry(self) -> str | None:

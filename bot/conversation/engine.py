@@ -125,6 +125,8 @@ class Assistant:
                 if earlier is not None:
                     return Turn(msg=msg, state={}, faq=self.faq(), replies=earlier)
             turn = Turn(msg=msg, state=self.sessions.load(msg.person.user_id), faq=self.faq())
+            # Menus and buttons too say "vous" to who writes "vous" (a parent, a company).
+            turn.faq.render.register = self._context(turn).address
             self._route(turn)
             self.sessions.save(turn.user_id, turn.state, self.clock.now())
             if msg.update_id is not None:
@@ -160,7 +162,7 @@ class Assistant:
         elif prefix is not None:
             self.button_prefixes[prefix](turn)
         elif data.startswith(faq_module.ENTRY) and data[2:] in turn.faq.kb.entries:
-            turn.say(turn.faq.entry_reply(data[2:]))
+            turn.say(turn.faq.entry_reply(data[2:], context=self._context(turn)))
         elif data.startswith(faq_module.TOPIC) and (reply := turn.faq.topic_reply(data[2:])):
             turn.say(reply)
         else:
@@ -170,6 +172,11 @@ class Assistant:
         if any(intercept(turn) for intercept in self.text_interceptors):
             return
         self.answer_question(turn, turn.msg.payload)
+
+    def _context(self, turn: Turn) -> ConversationContext:
+        """The conversation's context as stored in the session (empty once faded)."""
+        fade = dt.timedelta(minutes=self.settings.context_fade_minutes)
+        return ConversationContext.from_state(turn.state, self.clock.now(), fade)
 
     def answer_question(self, turn: Turn, text: str) -> Answer:
         """Answer free text in the conversation's context and log the question (text, entry, score).

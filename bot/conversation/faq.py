@@ -11,7 +11,7 @@ from typing import Callable
 from bot.conversation.context import ConversationContext
 from bot.conversation.messages import Button, Reply
 from bot.conversation.understanding import (MAX_ANSWERS, SegmentAnswer, block_text, note_cues, read_message,
-                                            without_link)
+                                            variant, without_link)
 from bot.knowledge.render import Renderer
 from bot.knowledge.store import Loaded
 from bot.matching.matcher import Match
@@ -66,12 +66,14 @@ class Faq:
         context = context if context is not None else ConversationContext()
         question = text[:MAX_QUESTION_CHARS]
         note_cues(self, question, context)
-        self.render.register = context.register
+        self.render.register = context.address
         reading = read_message(self, question, context)
         if case is not None:
             for part in reading.answers:
                 if part.outcome == "answered":
                     case(part)
+            # Two parts may now say the same ("j'ai 31 ans, c'est trop tard ?": both the age answer).
+            reading.answers = _said_once(reading.answers)
         answered = [a for a in reading.answers if a.outcome != "ambiguous"]
         if not reading.answers:
             if reading.smalltalk is not None and not reading.unknown:
@@ -135,10 +137,12 @@ class Faq:
             buttons.insert(0, [Button(self.render.text("general.bouton_conseiller"), HUMAN)])
         return Reply(text, buttons)
 
-    def entry_reply(self, entry_id: str, text: str | None = None, question: str = "") -> Reply:
+    def entry_reply(self, entry_id: str, text: str | None = None, question: str = "",
+                    context: ConversationContext | None = None) -> Reply:
         """The answer of one entry (or the given ``text`` for it) with its follow-up buttons.
 
-        ``question`` aims the date texts at the intake it names ("l'an prochain").
+        ``question`` aims the date texts at the intake it names ("l'an prochain");
+        ``context`` picks the variant written for this asker (a parent tapping a button).
         """
         entry = self.kb.entries[entry_id]
         buttons = [[Button(self.kb.entries[r].title, ENTRY + r)] for r in entry.related
@@ -148,7 +152,8 @@ class Faq:
             buttons.append([Button(self.render.text("general.bouton_inscription"), APPLY)])
         buttons.append(last_row)
         if text is None:
-            text = self.render.for_question(question).answer(entry.answer)
+            template = variant(entry, context) if context is not None else entry.answer
+            text = self.render.for_question(question).answer(template)
         return Reply(text, buttons)
 
     def choice_reply(self, match: Match) -> Reply:
@@ -194,6 +199,19 @@ class Faq:
         """The topic under which applying is explained: answers there offer to pre-register."""
         apply_entry = self.kb.entries.get("candidater")
         return apply_entry.topic if apply_entry else None
+
+
+def _said_once(parts: list[SegmentAnswer]) -> list[SegmentAnswer]:
+    """The parts without a repeat of an earlier one's answer (same entry, same text)."""
+    seen: set[tuple[str | None, str | None]] = set()
+    kept = []
+    for part in parts:
+        key = (part.entry, part.text if part.text is not None else part.template)
+        if part.outcome == "answered" and key in seen:
+            continue
+        seen.add(key)
+        kept.append(part)
+    return kept
 
 
 def _quote(segment: str, limit: int = 80) -> str:

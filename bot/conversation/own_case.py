@@ -83,6 +83,8 @@ class OwnCase:
         #: The answer each entry got in this message, as worded for this asker (a parent's
         #: "vous" variant...): the own-case text is built on it, not on the plain answer.
         self._worded: dict[str, str] = {}
+        #: The English question being answered: its dates are aimed at the intake it names.
+        self._question = ""
 
     def note(self, text: str, context: Context) -> int | None:
         """Keep the age and the language ``text`` states in ``context``; return the age it states.
@@ -136,6 +138,7 @@ class OwnCase:
 
     def english(self, text: str, context: Context, stated_age: int | None) -> Answer:
         """Answer ``text`` in English: a translated entry, else the French one with an English line."""
+        self._question = text
         small = english_smalltalk(text)
         if small is not None and f"english.{small}" in self.kb.texts:
             return Answer([Reply(self._text("en", small))], "smalltalk", None, 1.0)
@@ -244,7 +247,7 @@ class OwnCase:
         english = self.kb.english.get(entry_id)
         if lang == "en":
             if english is not None and english.answer:
-                reply.text = render_english(self.kb, english.answer)
+                reply.text = self.faq.render.in_english(self._question).answer(english.answer)
             else:
                 reply.text = self._text("en", "en_francais") + "\n\n" + reply.text
         return reply

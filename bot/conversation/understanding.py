@@ -329,7 +329,7 @@ def handover(faq: "Faq", entry_id: str, context: ConversationContext) -> str:
 
 def variant(entry: "Entry", context: ConversationContext) -> str:
     """The entry's text for this context: audience, then track, then "vous", else the default."""
-    for key in (context.audience, context.track, "vous" if context.register == "vous" else None):
+    for key in (context.audience, context.track, "vous" if context.address == "vous" else None):
         if key and key in entry.variants:
             return entry.variants[key]
     return entry.answer

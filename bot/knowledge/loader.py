@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.knowledge.date_texts import english_texts_missing
 from bot.knowledge.model import (Entry, EnglishEntry, FactSource, FactValue, KnowledgeBase, OfficialFact,
                                  OpenDay, Problem, Topic)
+from bot.knowledge.register import tu_forms
 from bot.knowledge.required import TEXT_FILES, required_text_keys
 from bot.knowledge.yaml_lines import BadDate, LineDict, YamlError, load_yaml
 from bot.matching.french import fold
@@ -62,6 +64,8 @@ TRACKS = ("bloc4",)
 AUDIENCES = ("parent", "entreprise", "self")
 CONTEXT_KEYS = (*TRACKS, *AUDIENCES, "vous")
 #: The sections of ``context.yaml`` and the names each accepts.
+#: Variants read by who writes "vous" or addresses the school as a parent or a company.
+FORMAL_VARIANTS = frozenset({"vous", "parent", "entreprise"})
 CUE_SECTIONS = {"audiences": AUDIENCES, "tracks": TRACKS, "register": ("vous", "tu")}
 TOPIC_FIELDS = {"id": True, "label": True}
 OPEN_DAY_FIELDS = {"date": True, "start": True, "end": True}
@@ -302,7 +306,16 @@ def _read_texts(ctx: _Context, path: Path, known: set[str]) -> dict[str, str]:
             ctx.problem(line, f"clé de texte invalide « {key} »")
         elif _text(ctx, value, line, key) is not None and _placeholders(ctx, value, line, known, key):
             texts[f"{path.stem}.{key}"] = value.strip()
+            if key.endswith("_vous"):
+                _formal(ctx, value, line, f"le texte « {key} »")
     return texts
+
+
+def _formal(ctx: _Context, text: str, line: int, what: str) -> None:
+    """A text written for "vous" (or for a parent, a company) must not say "tu"."""
+    found = tu_forms(text)
+    if found:
+        ctx.problem(line, f"{what} s'adresse à qui vouvoie mais tutoie : « {found[0]} »")
 
 
 def _read_cues(ctx: _Context, path: Path) -> dict[str, list[str]]:
@@ -534,6 +547,10 @@ def _check_references(ctx: _Context, kb: KnowledgeBase) -> None:
             texts = [entry.answer, *entry.variants.values()]
             if not all([_placeholders(ctx, text, entry.line, known_facts) for text in texts]):
                 del table[entry_id]
+            for key in FORMAL_VARIANTS & set(entry.variants):
+                _formal(ctx, entry.variants[key], entry.line, f"la variante « {key} » de « {entry_id} »")
+            if getattr(entry, "audience", None) in FORMAL_VARIANTS:
+                _formal(ctx, entry.answer, entry.line, f"la réponse de « {entry_id} » (public « {entry.audience} »)")
     for entry_id in set(kb.not_covered) & (set(kb.entries) | set(kb.smalltalk)):
         ctx.path = kb.not_covered[entry_id].path
         ctx.problem(kb.not_covered[entry_id].line, f"identifiant « {entry_id} » déjà utilisé par une entrée")
@@ -684,8 +701,9 @@ def _faithful(ctx: _Context, answer: str, entry: Entry, kb: KnowledgeBase, line:
     ok = True
     french_names = set(PLACEHOLDER.findall(entry.answer))
     for name in PLACEHOLDER.findall(answer):
-        if name in COMPUTED_PLACEHOLDERS:
-            ctx.problem(line, f"{{{name}}} n'existe qu'en français : écrivez la phrase en anglais sans lui")
+        if name in COMPUTED_PLACEHOLDERS and english_texts_missing(kb.texts):
+            missing = ", ".join(english_texts_missing(kb.texts)[:3])
+            ctx.problem(line, f"{{{name}}} a besoin des textes de dates en anglais (texts/english.yaml : {missing}…)")
             ok = False
         elif name not in french_names:
             ctx.problem(line, f"{{{name}}} n'est pas dans la réponse française de « {entry.id} » : "

@@ -19,6 +19,9 @@ from bot.knowledge.model import FactValue, KnowledgeBase
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 #: Facts the date computations read; ``check`` reports them when missing.
 FACT_START = "date_rentree"
@@ -35,6 +38,12 @@ def french_date(day: dt.date, weekday: bool = False) -> str:
     number = "1er" if day.day == 1 else str(day.day)
     text = f"{number} {MONTHS[day.month - 1]} {day.year}"
     return f"{WEEKDAYS[day.weekday()]} {text}" if weekday else text
+
+
+def english_date(day: dt.date, weekday: bool = False) -> str:
+    """``27 August 2026`` (or ``Thursday 27 August 2026``): the British order, unambiguous."""
+    text = f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{WEEKDAYS_EN[day.weekday()]} {text}" if weekday else text
 
 
 def french_time(hhmm: str) -> str:
@@ -66,6 +75,8 @@ class Renderer:
         self.year = aimed_year(question, today, self.intake)
         #: ``"vous"`` when the prospect writes with "vous": :meth:`text` then prefers a ``_vous`` text.
         self.register: str | None = None
+        #: ``"en"``: facts, dates and date texts in English (see :meth:`in_english`).
+        self.lang = "fr"
         self._computed: dict[str, Callable[[], str]] = {
             "portes_ouvertes_a_venir": self.upcoming_open_days,
             "rentree": self.start_day,
@@ -76,8 +87,18 @@ class Renderer:
     def for_question(self, question: str) -> "Renderer":
         """The same renderer (register included), aimed at the intake ``question`` is about."""
         aimed = Renderer(self.kb, self.today, question)
-        aimed.register = self.register
+        aimed.register, aimed.lang = self.register, self.lang
         return aimed
+
+    def in_english(self, question: str = "") -> "Renderer":
+        """The same renderer (day), aimed at the intake ``question`` names, for an English answer.
+
+        The computed placeholders then say their dates in English ("27 August 2026"),
+        with the texts ``english.dates_…``; facts take their ``english.yaml`` wording.
+        """
+        english = self.for_question(question)
+        english.lang = "en"
+        return english
 
     def render(self, template: str, params: dict[str, object] | None = None) -> str:
         """Replace every ``{name}`` by a run-time parameter, a computed text or a fact.
@@ -94,6 +115,10 @@ class Renderer:
                 return str(params[name])
             if name in self._computed:
                 return self.render(self._computed[name]())
+            if self.lang == "en" and name in self.kb.facts_en:
+                return self.kb.facts_en[name]
+            if self.lang == "en" and isinstance(self.kb.facts.get(name), dt.date):
+                return english_date(self.kb.facts[name])  # type: ignore[arg-type]
             if name in self.kb.facts:
                 return format_fact(self.kb.facts[name])
             return match.group(0)
@@ -128,7 +153,13 @@ class Renderer:
         """
         if self.register == "vous" and f"{key}_vous" in self.kb.texts:
             key = f"{key}_vous"
-        return self.render(self.kb.texts.get(key, key), params)
+        return self.render(self._wording(key), params)
+
+    def _wording(self, key: str) -> str:
+        """The text of ``key``; in English, a date text's ``english.dates_…`` version."""
+        if self.lang == "en" and key.startswith("dates."):
+            key = "english.dates_" + key.removeprefix("dates.")
+        return self.kb.texts.get(key, key)
 
     # --- the computed placeholders ---------------------------------------------------
 
@@ -136,17 +167,18 @@ class Renderer:
         """The open days from today on, or the sentence saying none is announced."""
         upcoming = [d for d in self.kb.open_days if d.date >= self.today]
         if not upcoming:
-            return self.kb.texts.get("dates.aucune_jpo", "")
+            return self._wording("dates.aucune_jpo")
         lines = []
+        say_date = english_date if self.lang == "en" else french_date
         for day in upcoming:
-            line = self.render(self.kb.texts.get("dates.jpo_ligne", "• {date}, {heure}"),
-                               {"date": french_date(day.date, weekday=True),
+            line = self.render(self._wording("dates.jpo_ligne"),
+                               {"date": say_date(day.date, weekday=True),
                                 "heure": f"{french_time(day.start)} - {french_time(day.end)}"})
             soon = (day.date - self.today).days
             if soon <= 1:
                 line += " " + self.text("dates.jpo_aujourdhui" if soon == 0 else "dates.jpo_demain")
             lines.append(line)
-        intro = self.kb.texts.get("dates.jpo_intro", "")
+        intro = self._wording("dates.jpo_intro")
         return "\n".join([intro, *lines]) if intro else "\n".join(lines)
 
     def start_day(self) -> str:

@@ -23,6 +23,15 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 
+#: "où" asks for a place; folded, it would be "ou" ("or"), a stop word, and "c'est où ?" would say
+#: nothing. It is read as one word of its own ("oulieu", not "lieu": "a eu lieu" is no place) when written with its accent, and, without it, where "or" cannot
+#: be: at the end of a clause ("vous êtes ou ?"), after "c'est"/"est"/"êtes"/"se trouve"..., or
+#: opening the question ("ou je m'inscris ?").
+_WHERE_ACCENT = re.compile(r"(?<![^\W\d_])où(?![^\W\d_])", re.IGNORECASE)
+_WHERE_AFTER = re.compile(r"\b(c|cest|est|etes|sont|trouve|trouvent|situe|situes|passe)\s+ou\b")
+_WHERE_ALONE = re.compile(r"\bou(?=\s*(?:[?!.,;:]|$))|^\s*ou\b(?!\s+(?:alors|bien|sinon|pas|non)\b)")
+WHERE = "oulieu"
+
 #: SMS and casual spellings, mapped to the words they stand for (before stop words).
 SMS = {
     "c": "c est", "cest": "c est", "ces": "c est", "sa": "ca", "ya": "il y a", "yen": "il y en",
@@ -95,7 +104,8 @@ def words(text: str) -> list[str]:
 @lru_cache(maxsize=8192)
 def _words(text: str) -> tuple[str, ...]:
     """:func:`words`, memoised: one message is split again for each way it is read."""
-    text = fold(text).replace("'", " ")
+    text = fold(_WHERE_ACCENT.sub(f" {WHERE} ", text)).replace("'", " ")
+    text = _WHERE_ALONE.sub(f" {WHERE}", _WHERE_AFTER.sub(rf"\1 {WHERE}", text))
     text = _NOT_WORD.sub(" ", text)
     text = _DIGIT_LETTER.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
