@@ -27,10 +27,13 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.clock import PARIS
+from bot.composition import make_assistant, retention_purge
 from bot.config import Settings
 from bot.conversation.engine import Assistant
 from bot.conversation.flood import FloodControl
 from bot.matching.lexicon import french_words
+from bot.ops.running import bot_running_lock
+from bot.staff.stale_notice import notify_if_stale
 from bot.storage.inbox import Inbox
 from handlers import guards, prospect, staff, staff_admins
 from handlers.delivery import Deliverer
@@ -74,16 +77,12 @@ async def post_init(application: Application) -> None:
 
 async def stale_knowledge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Daily: if the knowledge base is out of date, tell the staff group (at most once a week)."""
-    from bot.staff.stale_notice import notify_if_stale
-
     notify_if_stale(context.application.bot_data["assistant"].staff)
 
 
 async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Daily: apply every retention period (see ``bot.cli.retention_purge``)."""
+    """Daily: apply every retention period (see ``bot.composition.retention_purge``)."""
     assistant: Assistant = context.application.bot_data["assistant"]
-    from bot.cli import retention_purge
-
     deleted = retention_purge(assistant)
     log.info("retention purge: %s", deleted)
 
@@ -156,9 +155,6 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
 
 def run_telegram(settings: Settings) -> None:
     """Run the bot with long polling until SIGTERM or Ctrl-C."""
-    from bot.cli import make_assistant
-    from bot.ops.running import bot_running_lock
-
     with bot_running_lock(settings.database):  # tells `restore` that a bot runs on this database
         assistant = make_assistant(settings)
         asyncio.run(serve(build_application(settings, assistant), assistant, settings))

@@ -21,6 +21,7 @@ from bot.conversation.engine import Assistant
 from bot.conversation.messages import Incoming, Kind, Person, Reply
 from bot.storage.personal import checkpoint
 from handlers.render import telegram_messages
+from handlers.staff import send_reply
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,6 @@ async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies
     """
     for reply in replies:
         if reply.document is not None:  # /mesdonnees when long: a file, with a short caption
-            from handlers.staff import send_reply
-
             try:
                 await send_reply(context.bot, chat_id, reply)
             except Forbidden:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import sqlite_utils
@@ -22,8 +21,9 @@ from bot.conversation.faq import Answer, Faq
 from bot.conversation.features import default_features
 from bot.conversation.messages import Incoming, Kind, Reply
 from bot.conversation.own_case import OwnCase
+from bot.conversation.turn import Handler, Turn
 from bot.knowledge.store import KnowledgeStore
-from bot.registration.validators import mentions_health
+from bot.matching.health import mentions_health
 from bot.storage.outbox import Outbox
 from bot.storage.questions import QuestionLog
 from bot.storage.sessions import ProspectStore, SessionStore
@@ -33,28 +33,6 @@ log = logging.getLogger(__name__)
 
 #: The deep-link payload of ``/start``: letters, digits, ``_`` and ``-``, 64 at most (Telegram's rule).
 SOURCE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-
-
-@dataclass
-class Turn:
-    """Everything one message's handling needs, and the state it may change."""
-
-    msg: Incoming
-    state: dict[str, Any]
-    faq: Faq
-    replies: list[Reply] = field(default_factory=list)
-    #: The questions answered during this turn (``ask --dialogue`` reports their entries).
-    answers: list[Answer] = field(default_factory=list)
-
-    @property
-    def user_id(self) -> int:
-        return self.msg.person.user_id
-
-    def say(self, reply: Reply) -> None:
-        self.replies.append(reply)
-
-
-Handler = Callable[[Turn], None]
 
 
 class Assistant:

@@ -44,7 +44,8 @@ from bot.storage.personal import erase_person
 from bot.storage.registrations import Draft, RegistrationStore
 
 if TYPE_CHECKING:
-    from bot.conversation.engine import Assistant, Handler, Turn
+    from bot.conversation.engine import Assistant
+    from bot.conversation.turn import Handler, Turn
 
 log = logging.getLogger(__name__)
 

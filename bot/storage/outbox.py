@@ -42,7 +42,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.conversation.messages import Button, Reply
+from bot.messages import Button, Reply
 from bot.text_units import STORED_LIMIT, TELEGRAM_LIMIT, truncate_units, split_units, visible_len
 
 #: Seconds to wait before the n-th retry: 2, 4, 8... capped at five minutes.

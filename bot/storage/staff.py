@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.conversation.messages import Reply
+from bot.messages import Reply
 from bot.storage.outbox import KIND_TOPIC_RENAME, PENDING, PROSPECT, STAFF, Outbox, blank_row
 
 #: The statuses of a lead, in the order of its life; ``nouveau`` is the form's default.
