@@ -38,6 +38,7 @@ from bot.storage.inbox import Inbox
 from handlers import guards, prospect, staff, staff_admins
 from handlers.delivery import Deliverer
 from handlers.polling import DurablePoller
+from handlers.render import HTML_DEFAULTS
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def delivery_bot(settings: Settings) -> ExtBot:
     # (python-telegram-bot before 22.4 gave a Bot one connection by default).
     request = HTTPXRequest(connection_pool_size=DELIVERY_CONNECTIONS)
     return ExtBot(settings.telegram_token, base_url=settings.telegram_base_url, rate_limiter=limiter,
-                  request=request)
+                  request=request, defaults=HTML_DEFAULTS)
 
 
 def build_application(settings: Settings, assistant: Assistant) -> Application:
@@ -122,6 +123,7 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
         .token(settings.telegram_token)
         .base_url(settings.telegram_base_url)
         .rate_limiter(AIORateLimiter(max_retries=5))
+        .defaults(HTML_DEFAULTS)
         .concurrent_updates(True)
         .updater(None)  # see serve(): updates are acknowledged only once stored
         .build()

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from telegram import CallbackQuery, Message, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
@@ -116,10 +116,10 @@ async def _send_with_retries(context: ContextTypes.DEFAULT_TYPE, chat_id: int, t
 async def _send_until_sent(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, keyboard) -> None:
     for delay in (*RETRY_DELAYS, None):
         try:
-            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+            await context.bot.send_message(chat_id, text, reply_markup=keyboard)
             return
         except (NetworkError, TimedOut) as exc:
-            if delay is None or isinstance(exc, (BadRequest, Forbidden)):
+            if delay is None or isinstance(exc, BadRequest):  # a BadRequest is a NetworkError; Forbidden is not
                 raise
             log.warning("sending a reply failed (%s); retrying in %.1fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)

@@ -169,7 +169,6 @@ class Assistant:
         # /sans_reponse): the question is answered, its text replaced by a marker.
         health = mentions_health(text, turn.faq.kb.health_words)
         kept = turn.faq.render.text("general.question_sante_retiree") if health else text
-        turn.state["last_question"] = kept[:300]
         self.questions.record(turn.user_id, kept, answer.entry, answer.score, answer.outcome,
                               self.clock.now())
         return answer

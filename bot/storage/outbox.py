@@ -354,11 +354,6 @@ class Outbox:
         """How many rows wait to be delivered."""
         return self.db.execute("SELECT COUNT(*) FROM outbox WHERE status = ?", [PENDING]).fetchone()[0]
 
-    def next_due_at(self) -> dt.datetime | None:
-        """When the earliest pending row is due."""
-        row = self.db.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE status = ?", [PENDING]).fetchone()
-        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
-
 
 # --- erasure (``/supprimer`` and the retention purge) -------------------------------------
 
