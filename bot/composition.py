@@ -29,7 +29,7 @@ def retention_purge(assistant: Assistant) -> dict[str, int]:
     Counts only: nothing about the people concerned. Their copies in the staff group
     are blanked through the outbox (delivered when the bot runs).
     """
-    staff = getattr(assistant, "staff", None)
+    staff = assistant.staff
     counts = purge(assistant.db, assistant.clock.now(), assistant.retention_months,
                    assistant.settings.question_retention_days, staff.forget_lead if staff is not None else None)
     counts["inbox"] = Inbox(assistant.db).purge(assistant.clock.now())  # raw updates hold what people typed

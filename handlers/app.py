@@ -137,7 +137,7 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
     application.bot_data["retention_months"] = settings.retention_months
     application.bot_data["log_salt"] = hashlib.sha256(settings.telegram_token.encode()).hexdigest()
     application.bot_data["staff_chat_id"] = settings.staff_chat_id
-    staff_admins.install(application, getattr(assistant, "staff", None), application.bot_data["log_salt"])
+    staff_admins.install(application, assistant.staff, application.bot_data["log_salt"])
     application.add_handler(TypeHandler(Update, guards.origin_guard), group=-4)
     application.add_handler(TypeHandler(Update, guards.log_update), group=-2)
     application.add_handler(TypeHandler(Update, guards.flood_guard), group=-1)

@@ -133,7 +133,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: 
     except Exception:  # nothing was written (one transaction); say so rather than stay silent
         log.exception("handling an update failed")
         replies = [Reply(assistant.faq().render.text("general.erreur"))]
-    if getattr(assistant, "checkpoint_due", False):  # an erasure was just committed: no old page kept in the WAL
+    if assistant.checkpoint_due:  # an erasure was just committed: no old page kept in the WAL
         assistant.checkpoint_due = False
         checkpoint(assistant.db)
     await send_replies(context, update.effective_chat.id, replies)

@@ -54,7 +54,7 @@ COMMANDS_RETRY = (30, 120, 600, 1800)
 
 def desk_of(context: ContextTypes.DEFAULT_TYPE) -> StaffDesk | None:
     """The staff desk installed on the assistant (None if the feature is not installed)."""
-    return getattr(context.application.bot_data["assistant"], "staff", None)
+    return context.application.bot_data["assistant"].staff
 
 
 # --- updates in ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import sqlite_utils
 
@@ -28,6 +28,9 @@ from bot.storage.outbox import Outbox
 from bot.storage.questions import QuestionLog
 from bot.storage.sessions import ProspectStore, SessionStore
 from bot.storage.updates import HandledUpdates
+
+if TYPE_CHECKING:
+    from bot.staff.desk import StaffDesk
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,10 @@ class Assistant:
         self.edit_handlers: dict[str, Handler] = {}
         #: Asked in turn before a free-text question is matched; one returning True took the message.
         self.text_interceptors: list[Callable[[Turn], bool]] = []
+        #: The staff desk, once its feature installed it (``bot/staff/desk.py``).
+        self.staff: StaffDesk | None = None
+        #: Set by an erasure: the front end checkpoints the WAL once the turn is committed.
+        self.checkpoint_due = False
         for install in default_features():
             install(self)
 

@@ -283,7 +283,7 @@ class StaffDesk:
 def install(assistant: Assistant) -> StaffDesk:
     """Plug the staff features into the assistant (see ``bot/conversation/features.py``)."""
     desk = StaffDesk(assistant)
-    assistant.staff = desk  # type: ignore[attr-defined]  # read by the Telegram wiring and the CLI
+    assistant.staff = desk  # read by the Telegram wiring and the CLI
     handoffs = desk.handoffs
     assistant.on_confirmed.append(desk.leads.on_confirmed)
     assistant.commands["conseiller"] = handoffs.request
