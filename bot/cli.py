@@ -16,11 +16,12 @@ from typing import Sequence
 
 from bot.clock import Clock
 from bot.config import Settings, load_settings
+from bot.composition import make_assistant, retention_purge  # noqa: F401  (also imported from here)
 from bot.conversation.engine import Assistant
 from bot.knowledge.checks import check_examples
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.staleness import staleness_warnings
-from bot.knowledge.store import KnowledgeProblems, KnowledgeStore, Loaded
+from bot.knowledge.store import KnowledgeProblems, Loaded
 from bot.logs import configure_logging
 from bot.storage.db import CorruptDatabase, open_database
 
@@ -130,14 +131,6 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
-def make_assistant(settings: Settings, clock: Clock | None = None, database: str | None = None) -> Assistant:
-    """The assistant with its knowledge and database, as every front end needs it."""
-    knowledge = KnowledgeStore(settings.knowledge_dir)
-    db = open_database(database or settings.database)
-    return Assistant(knowledge, db, clock or Clock(), retention_months=settings.retention_months,
-                     settings=settings)
-
-
 def cmd_check(settings: Settings, examples: bool = True, today: dt.date | None = None) -> int:
     """Validate ``knowledge/``: every problem as ``path:line: message``, exit 1 if any.
 
@@ -227,24 +220,6 @@ def cmd_purge(settings: Settings, today: dt.date | None = None) -> int:
           f"historique(s) de statut supprimé(s) ; {counts['questions']} question(s) de plus de "
           f"{settings.question_retention_days} jours effacée(s).")
     return 0
-
-
-def retention_purge(assistant: Assistant) -> dict[str, int]:
-    """The retention purge, the same for ``run_bot.py purge`` and the bot's daily job.
-
-    Counts only: nothing about the people concerned. Their copies in the staff group
-    are blanked through the outbox (delivered when the bot runs).
-    """
-    from bot.storage.inbox import Inbox
-    from bot.storage.personal import checkpoint, purge
-
-    staff = getattr(assistant, "staff", None)
-    counts = purge(assistant.db, assistant.clock.now(), assistant.retention_months,
-                   assistant.settings.question_retention_days, staff.forget_lead if staff is not None else None)
-    counts["inbox"] = Inbox(assistant.db).purge(assistant.clock.now())  # raw updates hold what people typed
-    counts["quarantine"] = Inbox(assistant.db).purge_quarantine(assistant.clock.now())  # so do poison updates
-    checkpoint(assistant.db)
-    return counts
 
 
 def cmd_export(settings: Settings, target: str) -> int:

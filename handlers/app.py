@@ -27,14 +27,18 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.clock import PARIS
+from bot.composition import make_assistant, retention_purge
 from bot.config import Settings
 from bot.conversation.engine import Assistant
 from bot.conversation.flood import FloodControl
 from bot.matching.lexicon import french_words
+from bot.ops.running import bot_running_lock
+from bot.staff.stale_notice import notify_if_stale
 from bot.storage.inbox import Inbox
 from handlers import guards, prospect, staff, staff_admins
 from handlers.delivery import Deliverer
 from handlers.polling import DurablePoller
+from handlers.render import HTML_DEFAULTS
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +78,12 @@ async def post_init(application: Application) -> None:
 
 async def stale_knowledge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Daily: if the knowledge base is out of date, tell the staff group (at most once a week)."""
-    from bot.staff.stale_notice import notify_if_stale
-
     notify_if_stale(context.application.bot_data["assistant"].staff)
 
 
 async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Daily: apply every retention period (see ``bot.cli.retention_purge``)."""
+    """Daily: apply every retention period (see ``bot.composition.retention_purge``)."""
     assistant: Assistant = context.application.bot_data["assistant"]
-    from bot.cli import retention_purge
-
     deleted = retention_purge(assistant)
     log.info("retention purge: %s", deleted)
 
@@ -113,7 +113,7 @@ def delivery_bot(settings: Settings) -> ExtBot:
     # (python-telegram-bot before 22.4 gave a Bot one connection by default).
     request = HTTPXRequest(connection_pool_size=DELIVERY_CONNECTIONS)
     return ExtBot(settings.telegram_token, base_url=settings.telegram_base_url, rate_limiter=limiter,
-                  request=request)
+                  request=request, defaults=HTML_DEFAULTS)
 
 
 def build_application(settings: Settings, assistant: Assistant) -> Application:
@@ -123,6 +123,7 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
         .token(settings.telegram_token)
         .base_url(settings.telegram_base_url)
         .rate_limiter(AIORateLimiter(max_retries=5))
+        .defaults(HTML_DEFAULTS)
         .concurrent_updates(True)
         .updater(None)  # see serve(): updates are acknowledged only once stored
         .build()
@@ -136,7 +137,7 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
     application.bot_data["retention_months"] = settings.retention_months
     application.bot_data["log_salt"] = hashlib.sha256(settings.telegram_token.encode()).hexdigest()
     application.bot_data["staff_chat_id"] = settings.staff_chat_id
-    staff_admins.install(application, getattr(assistant, "staff", None), application.bot_data["log_salt"])
+    staff_admins.install(application, assistant.staff, application.bot_data["log_salt"])
     application.add_handler(TypeHandler(Update, guards.origin_guard), group=-4)
     application.add_handler(TypeHandler(Update, guards.log_update), group=-2)
     application.add_handler(TypeHandler(Update, guards.flood_guard), group=-1)
@@ -156,9 +157,6 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
 
 def run_telegram(settings: Settings) -> None:
     """Run the bot with long polling until SIGTERM or Ctrl-C."""
-    from bot.cli import make_assistant
-    from bot.ops.running import bot_running_lock
-
     with bot_running_lock(settings.database):  # tells `restore` that a bot runs on this database
         assistant = make_assistant(settings)
         asyncio.run(serve(build_application(settings, assistant), assistant, settings))

@@ -35,7 +35,6 @@ from typing import Awaitable, Callable
 
 import httpx
 from telegram import Bot, ReplyParameters
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import Clock
@@ -279,11 +278,11 @@ class Deliverer:
             target = self.outbox.message_id_of(delivery.edit_of)
             if target is None:
                 return None
-            await self.bot.edit_message_text(text, chat_id, target, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+            await self.bot.edit_message_text(text, chat_id, target, reply_markup=keyboard)
             return target
         reply_to = self.outbox.message_id_of(delivery.reply_to) if delivery.reply_to else None
         message = await self.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+            chat_id, text, reply_markup=keyboard,
             message_thread_id=delivery.thread_id,
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
         )

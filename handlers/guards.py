@@ -11,7 +11,7 @@ import logging
 import time
 
 from telegram import Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -114,5 +114,5 @@ async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if verdict.notify:
         assistant = context.application.bot_data["assistant"]
         text = assistant.faq().render.text("general.trop_vite")
-        await context.bot.send_message(chat.id, to_html(text), parse_mode=ParseMode.HTML)
+        await context.bot.send_message(chat.id, to_html(text))
     raise ApplicationHandlerStop

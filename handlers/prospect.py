@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from telegram import CallbackQuery, Message, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
@@ -21,6 +21,7 @@ from bot.conversation.engine import Assistant
 from bot.conversation.messages import Incoming, Kind, Person, Reply
 from bot.storage.personal import checkpoint
 from handlers.render import telegram_messages
+from handlers.staff import send_reply
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,6 @@ async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies
     """
     for reply in replies:
         if reply.document is not None:  # /mesdonnees when long: a file, with a short caption
-            from handlers.staff import send_reply
-
             try:
                 await send_reply(context.bot, chat_id, reply)
             except Forbidden:
@@ -117,10 +116,10 @@ async def _send_with_retries(context: ContextTypes.DEFAULT_TYPE, chat_id: int, t
 async def _send_until_sent(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, keyboard) -> None:
     for delay in (*RETRY_DELAYS, None):
         try:
-            await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+            await context.bot.send_message(chat_id, text, reply_markup=keyboard)
             return
         except (NetworkError, TimedOut) as exc:
-            if delay is None or isinstance(exc, (BadRequest, Forbidden)):
+            if delay is None or isinstance(exc, BadRequest):  # a BadRequest is a NetworkError; Forbidden is not
                 raise
             log.warning("sending a reply failed (%s); retrying in %.1fs", type(exc).__name__, delay)
             await asyncio.sleep(delay)
@@ -134,7 +133,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: 
     except Exception:  # nothing was written (one transaction); say so rather than stay silent
         log.exception("handling an update failed")
         replies = [Reply(assistant.faq().render.text("general.erreur"))]
-    if getattr(assistant, "checkpoint_due", False):  # an erasure was just committed: no old page kept in the WAL
+    if assistant.checkpoint_due:  # an erasure was just committed: no old page kept in the WAL
         assistant.checkpoint_due = False
         checkpoint(assistant.db)
     await send_replies(context, update.effective_chat.id, replies)

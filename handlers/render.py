@@ -12,9 +12,15 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from telegram import ReplyKeyboardRemove
+from telegram.constants import ParseMode
+from telegram.ext import Defaults
 
 from bot.conversation.messages import Reply
 from bot.text_units import TELEGRAM_LIMIT, split_units
+
+#: Every text the bot sends is the HTML :func:`to_html` makes: said once, for both of its clients
+#: (the application's bot and the outbox's), instead of ``parse_mode=`` at each call.
+HTML_DEFAULTS = Defaults(parse_mode=ParseMode.HTML)
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 

@@ -25,7 +25,6 @@ import io
 import logging
 
 from telegram import BotCommand, BotCommandScopeChat, Bot, InputFile, Message, ReplyParameters, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -55,7 +54,7 @@ COMMANDS_RETRY = (30, 120, 600, 1800)
 
 def desk_of(context: ContextTypes.DEFAULT_TYPE) -> StaffDesk | None:
     """The staff desk installed on the assistant (None if the feature is not installed)."""
-    return getattr(context.application.bot_data["assistant"], "staff", None)
+    return context.application.bot_data["assistant"].staff
 
 
 # --- updates in ----------------------------------------------------------------------------
@@ -195,13 +194,13 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, *, thread_id: int | N
         name, content = reply.document
         caption = to_html(reply.text) if visible_len(reply.text) <= CAPTION_LIMIT else None
         await bot.send_document(chat_id, InputFile(io.BytesIO(content), filename=name), caption=caption,
-                                parse_mode=ParseMode.HTML if caption else None, message_thread_id=thread_id,
+                                message_thread_id=thread_id,
                                 reply_parameters=quote)
         if caption is not None:
             return
         reply = dataclasses.replace(reply, document=None)
     for text, keyboard in telegram_messages(reply):
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+        await bot.send_message(chat_id, text, reply_markup=keyboard,
                                message_thread_id=thread_id, reply_parameters=quote)
 
 

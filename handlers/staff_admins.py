@@ -93,7 +93,7 @@ def install(application: Application, desk: StaffDesk | None, salt: str) -> Staf
 
 async def start(application: Application) -> None:
     """At start: say who is staff (counts and hashed ids only) and begin the regular readings."""
-    desk: StaffDesk | None = getattr(application.bot_data["assistant"], "staff", None)
+    desk: StaffDesk | None = application.bot_data["assistant"].staff
     if desk is None or not desk.enabled:
         log.info("staff: no staff group (STAFF_CHAT_ID is empty)")
         return

@@ -29,25 +29,11 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
-try:
-    from tests.botapi_double import BotApiDouble, parse_html
-    from tests.e2e_support import (  # noqa: F401 - fixtures
-        PROJECT_ROOT,
-        BotProcess,
-        bot_process_factory,
-        botapi_double,
-    )
-except ImportError:
-    from botapi_double import BotApiDouble, parse_html  # type: ignore[no-redef]
-    from e2e_support import (  # type: ignore[no-redef] # noqa: F401
-        PROJECT_ROOT,
-        BotProcess,
-        bot_process_factory,
-        botapi_double,
-    )
+from testing.botapi import BotApiDouble, parse_html
+from testing.process import PROJECT_ROOT, BotProcess
 
-ECHO_BOT = [sys.executable, str(PROJECT_ROOT / "benchmarks" / "echo_bot.py")]
-RATE_LIMITED_BOT = [sys.executable, str(Path(__file__).parent / "fixtures_bots" / "rate_limited_echo.py")]
+ECHO_BOT = [sys.executable, str(PROJECT_ROOT / "testing" / "echo_bots" / "echo.py")]
+RATE_LIMITED_BOT = [sys.executable, str(PROJECT_ROOT / "testing" / "echo_bots" / "rate_limited.py")]
 USER = 4242
 
 

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from e2e_support import bot_process_factory, botapi_double, intake_steps  # noqa: F401 (fixtures)
+from testing.process import intake_steps
 from test_e2e_delivery import resend_label
 
 STAFF_CHAT = -100777

@@ -10,7 +10,6 @@ import re
 import sqlite3
 from pathlib import Path
 
-from e2e_support import bot_process, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
 
 PROSPECT = 4242
 

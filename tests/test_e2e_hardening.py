@@ -4,7 +4,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from e2e_support import bot_process, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
 
 from bot.conversation.flood import FloodControl
 

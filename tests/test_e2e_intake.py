@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from e2e_support import bot_process_factory, botapi_double  # noqa: F401 (fixtures)
 
 STAFF = -1001800000001
 MARIE, EVE = 7101, 7103

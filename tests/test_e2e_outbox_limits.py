@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from bot.storage.db import open_database
-from e2e_support import bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+
 from test_e2e_staff import (
     MARIE,
     OTHER,

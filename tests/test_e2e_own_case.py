@@ -9,7 +9,6 @@ import json
 import sqlite3
 from pathlib import Path
 
-from e2e_support import bot_process, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
 
 PROSPECT = 5151
 

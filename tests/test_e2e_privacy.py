@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from e2e_support import PROJECT_ROOT, bot_env, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+from testing.process import PROJECT_ROOT, bot_env
 from test_e2e_staff import MARIE, PAUL, PROSPECT, STAFF, command, pre_register, press, say, staff_says, start_bot
 
 QUESTION = "je suis Zoe Dupont et mon numero perso est le 0698765432 pour la rentree"

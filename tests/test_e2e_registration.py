@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from e2e_support import bot_process, bot_process_factory, botapi_double, intake_steps  # noqa: F401 (fixtures)
+from testing.process import intake_steps
 
 PROSPECT = 5151
 NAMES = {"first_name": "Zoé", "last_name": "Dupont"}

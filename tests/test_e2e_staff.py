@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import PARIS
-from e2e_support import PROJECT_ROOT, bot_process_factory, botapi_double, intake_steps  # noqa: F401 (fixtures)
+from testing.process import PROJECT_ROOT, intake_steps
 
 STAFF = -1001700000001
 MARIE, PAUL, EVE = 7001, 7002, 7003

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from e2e_support import bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+
 from test_e2e_staff import MARIE, PROSPECT, STAFF, db_rows, press, say, staff_messages, staff_says, start_bot, wait_db
 
 ANSWER = "Zoé, je vous rappelle demain à 10h."

@@ -14,7 +14,7 @@ import pytest
 
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.render import format_fact
-from e2e_support import bot_process, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 PROSPECT = 5151

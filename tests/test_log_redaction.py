@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 from bot.logs import LOG_FORMAT, MARKER, RedactingFormatter
-from e2e_support import PROJECT_ROOT, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+from testing.process import PROJECT_ROOT
 
 EMAIL, PHONE = "zoe.dupont@example.com", "06 12 34 56 78"
 PROSPECT = 6161

@@ -15,7 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
-from e2e_support import PROJECT_ROOT, bot_env, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+from testing.process import PROJECT_ROOT, bot_env
 from test_e2e_crash import send, steps
 
 FIRST = range(8201, 8204)   # confirmed before the backup starts

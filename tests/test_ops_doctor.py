@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import PROJECT_ROOT, bot_env, botapi_double  # noqa: F401 (fixtures)
+from testing.process import PROJECT_ROOT, bot_env
 from test_ops_backup import run_cli
 
 STAFF_CHAT, STAFF = -100555, (9101, 9102)

@@ -9,7 +9,7 @@ import json
 import logging
 
 from bot.logs import MARKER, JsonFormatter
-from e2e_support import bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+
 from test_log_redaction import EMAIL, PHONE, PROSPECT, failed_record
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import bot_process_factory, botapi_double  # noqa: F401 (fixtures)
+
 from webhook_double import WebhookSender
 
 SECRET = "test-secret_42"
@@ -92,7 +92,7 @@ def test_registers_with_secret_and_answers_through_the_webhook(webhook, tmp_path
 
 
 def test_doctor_reports_the_webhook_and_its_last_error(webhook, tmp_path: Path) -> None:
-    from e2e_support import bot_env
+    from testing.process import bot_env
     from test_ops_backup import run_cli
 
     double, sender, start = webhook

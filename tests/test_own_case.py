@@ -26,16 +26,11 @@ from bot.conversation.context import ConversationContext
 from bot.knowledge.loader import load_knowledge, official_fact_warnings
 from bot.registration.flow import ERASE_YES
 from bot.knowledge.store import KnowledgeStore
-from bot.storage.db import open_database
+from testing.assistants import build_assistant
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 22)
 PROSPECT = Person(user_id=77, first_name="Inès")
-
-
-@pytest.fixture(scope="module")
-def knowledge() -> KnowledgeStore:
-    return KnowledgeStore(ROOT / "knowledge")
 
 
 class Chat:
@@ -43,7 +38,7 @@ class Chat:
 
     def __init__(self, knowledge: KnowledgeStore, path: Path) -> None:
         self.path = path
-        self.assistant = Assistant(knowledge, open_database(path), Clock(TODAY))
+        self.assistant = build_assistant(knowledge, path, Clock(TODAY))
 
     def say(self, text: str) -> str:
         replies = self.assistant.handle(Incoming(PROSPECT, Kind.TEXT, text))

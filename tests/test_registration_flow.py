@@ -25,6 +25,7 @@ from bot.registration.flow import MODE
 from bot.storage.db import MIGRATIONS, open_database
 from bot.storage.personal import erase_person, erasers, register_eraser, unregister_eraser
 from bot.storage.registrations import RegistrationStore, months_before, purge_expired
+from testing.assistants import build_assistant
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 3, 2)
@@ -43,13 +44,6 @@ GOOD = {
 #: The button pressed at each choice step when a test just needs to get through it.
 PRESS = {steps.DIPLOMA: "bac_pro", steps.SITUATION: "lyceen", steps.COMPANY: "recherche",
          steps.HEARD: "parcoursup"}
-
-
-@pytest.fixture(scope="module")
-def knowledge() -> KnowledgeStore:
-    store = KnowledgeStore(ROOT / "knowledge")
-    assert not store.startup_problems, store.startup_problems
-    return store
 
 
 class Chat:
@@ -148,7 +142,7 @@ class Chat:
 
 def make_assistant(knowledge: KnowledgeStore, path: Path, day: dt.date = TODAY,
                    retention_months: int = 36) -> Assistant:
-    return Assistant(knowledge, open_database(path), Clock(day), retention_months=retention_months)
+    return build_assistant(knowledge, path, Clock(day), retention_months=retention_months)
 
 
 @pytest.fixture

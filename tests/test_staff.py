@@ -29,10 +29,11 @@ from bot.staff.desk import StaffDesk, StaffInput
 from bot.staff.hours import OfficeHours
 from bot.staff.intent import wants_a_person
 from bot.staff.unanswered import group_questions
-from bot.storage.db import open_database
 from bot.storage.outbox import Outbox
 from bot.storage.personal import erase_person
 from bot.storage.staff import purge_staff_data
+from testing.assistants import build_assistant
+from testing.fixtures import knowledge  # noqa: F401 (defined once there; still importable from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF = -100999
@@ -56,15 +57,9 @@ class MovableClock(Clock):
         return self.at
 
 
-@pytest.fixture(scope="module")
-def knowledge() -> KnowledgeStore:
-    return KnowledgeStore(ROOT / "knowledge")
-
-
 def build(knowledge: KnowledgeStore, path: Path, clock: Clock | None = None, **settings: Any) -> Assistant:
     options = {"staff_chat_id": STAFF, "staff_user_ids": (MARIE,), **settings}
-    return Assistant(knowledge, open_database(path), clock or MovableClock(MONDAY_10H),
-                     settings=Settings(**options))
+    return build_assistant(knowledge, path, clock or MovableClock(MONDAY_10H), settings=Settings(**options))
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from bot.conversation.understanding import clauses, sentences
 from bot.knowledge.render import format_fact
 from bot.knowledge.store import KnowledgeStore
 from bot.storage.db import open_database
+from testing.assistants import build_assistant
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 22)
@@ -192,11 +193,11 @@ def test_the_context_is_stored_in_sqlite_and_fades_after_silence(store: Knowledg
     clock = MovableClock(dt.datetime(2026, 11, 22, 10, 0, tzinfo=PARIS))
     settings = Settings(context_fade_minutes=60)
     path = tmp_path / "bot.db"
-    assistant = Assistant(store, open_database(path), clock, settings=settings)
+    assistant = build_assistant(store, path, clock, settings=settings)
     person = Person(77)
     assistant.handle(Incoming(person, Kind.TEXT, "je veux passer seulement le bloc 4 en candidat libre"))
     # a new process, the same database: the track is still there
-    again = Assistant(store, open_database(path), clock, settings=settings)
+    again = build_assistant(store, path, clock, settings=settings)
     clock.at += dt.timedelta(minutes=30)
     turn = again.handle_turn(Incoming(person, Kind.TEXT, "c'est payant ?"))
     assert turn.answers[-1].entry == "bloc4_frais"

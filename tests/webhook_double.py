@@ -1,6 +1,6 @@
 """Webhook delivery for the Bot API double: Telegram's side of ``setWebhook``.
 
-Why a separate module: the double (``tests/botapi_double.py``) serves long polling;
+Why a separate module: the double (``testing/botapi/``) serves long polling;
 this adds what Telegram does once a webhook is set — POST each pending update to
 the bot's URL with the secret token header, one at a time and in order, forget it
 on a 200, and otherwise retry it later while ``getWebhookInfo`` reports the last
@@ -16,10 +16,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-try:
-    from tests.botapi_double import BotApiDouble
-except ImportError:  # tests/ itself is on sys.path
-    from botapi_double import BotApiDouble  # type: ignore[no-redef]
+from testing.botapi import BotApiDouble
 
 RETRY_PAUSE = 0.1
 

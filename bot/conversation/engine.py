@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import sqlite_utils
 
@@ -22,39 +21,21 @@ from bot.conversation.faq import Answer, Faq
 from bot.conversation.features import default_features
 from bot.conversation.messages import Incoming, Kind, Reply
 from bot.conversation.own_case import OwnCase
+from bot.conversation.turn import Handler, Turn
 from bot.knowledge.store import KnowledgeStore
-from bot.registration.validators import mentions_health
+from bot.matching.health import mentions_health
 from bot.storage.outbox import Outbox
 from bot.storage.questions import QuestionLog
 from bot.storage.sessions import ProspectStore, SessionStore
 from bot.storage.updates import HandledUpdates
 
+if TYPE_CHECKING:
+    from bot.staff.desk import StaffDesk
+
 log = logging.getLogger(__name__)
 
 #: The deep-link payload of ``/start``: letters, digits, ``_`` and ``-``, 64 at most (Telegram's rule).
 SOURCE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-
-
-@dataclass
-class Turn:
-    """Everything one message's handling needs, and the state it may change."""
-
-    msg: Incoming
-    state: dict[str, Any]
-    faq: Faq
-    replies: list[Reply] = field(default_factory=list)
-    #: The questions answered during this turn (``ask --dialogue`` reports their entries).
-    answers: list[Answer] = field(default_factory=list)
-
-    @property
-    def user_id(self) -> int:
-        return self.msg.person.user_id
-
-    def say(self, reply: Reply) -> None:
-        self.replies.append(reply)
-
-
-Handler = Callable[[Turn], None]
 
 
 class Assistant:
@@ -93,6 +74,10 @@ class Assistant:
         self.edit_handlers: dict[str, Handler] = {}
         #: Asked in turn before a free-text question is matched; one returning True took the message.
         self.text_interceptors: list[Callable[[Turn], bool]] = []
+        #: The staff desk, once its feature installed it (``bot/staff/desk.py``).
+        self.staff: StaffDesk | None = None
+        #: Set by an erasure: the front end checkpoints the WAL once the turn is committed.
+        self.checkpoint_due = False
         for install in default_features():
             install(self)
 
@@ -198,7 +183,6 @@ class Assistant:
         # /sans_reponse): the question is answered, its text replaced by a marker.
         health = mentions_health(text, turn.faq.kb.health_words)
         kept = turn.faq.render.text("general.question_sante_retiree") if health else text
-        turn.state["last_question"] = kept[:300]
         self.questions.record(turn.user_id, kept, answer.entry, answer.score, answer.outcome,
                               self.clock.now())
         return answer

@@ -24,7 +24,6 @@ MAX_QUESTION_CHARS = 500
 MENU = "m"
 TOPIC = "t:"
 ENTRY = "e:"
-CONTACTS = "c"
 APPLY = "inscription"
 HUMAN = "conseiller"
 

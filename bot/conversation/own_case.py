@@ -33,7 +33,7 @@ from bot.conversation.pay import BANDS, SMIC_FACT, find_contract_year, legal_min
 from bot.knowledge.render import format_fact, french_date
 from bot.matching import french
 from bot.matching.french import fold
-from bot.registration.validators import mentions_health
+from bot.matching.health import mentions_health
 
 #: The key of the conversation's context in the session state (shared with the context record).
 CONTEXT_KEY = "context"

@@ -18,6 +18,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from bot.registration import steps, validators
+from bot.storage import staff
+
 #: The text files of ``knowledge/texts/``: each must exist.
 TEXT_FILES = ("general", "dates", "form", "validation", "staff")
 
@@ -45,9 +48,6 @@ def literal_text_keys() -> frozenset[str]:
 
 def built_text_keys() -> frozenset[str]:
     """The keys the code builds from data: form steps, choices, fields, statuses, events."""
-    from bot.registration import steps, validators
-    from bot.storage import staff
-
     keys = {f"form.ask_{step}" for step in steps.ORDER}
     keys |= {steps.label_key(step, code) for step, codes in steps.CHOICES.items() for code in codes}
     keys |= {f"form.champ_{name}" for name in steps.SUMMARY_FIELDS}

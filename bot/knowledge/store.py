@@ -8,17 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from pathlib import Path
 
+from bot.conversation.cues import Cues
+from bot.conversation.english import english_matcher
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import KnowledgeBase, Problem
 from bot.knowledge.render import Renderer
 from bot.matching import french
 from bot.matching.matcher import Matcher
-
-if TYPE_CHECKING:
-    from bot.conversation.cues import Cues
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +50,6 @@ class Loaded:
     @classmethod
     def build(cls, kb: KnowledgeBase) -> "Loaded":
         """Index a knowledge base (a few tens of milliseconds for the real one)."""
-        from bot.conversation.english import english_matcher  # conversation imports this module
-        from bot.conversation.cues import Cues  # the conversation layer reads the base, not the reverse
-
         return cls(
             kb=kb,
             # "Not covered" questions compete with the entries on the same words, so that

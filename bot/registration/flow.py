@@ -44,7 +44,8 @@ from bot.storage.personal import erase_person
 from bot.storage.registrations import Draft, RegistrationStore
 
 if TYPE_CHECKING:
-    from bot.conversation.engine import Assistant, Handler, Turn
+    from bot.conversation.engine import Assistant
+    from bot.conversation.turn import Handler, Turn
 
 log = logging.getLogger(__name__)
 
@@ -432,7 +433,7 @@ class RegistrationFlow:
             turn.say(Reply(self._t(turn, "form.supprimer_annule")))
             return
         erase_person(self.assistant.db, turn.user_id)
-        self.assistant.checkpoint_due = True  # type: ignore[attr-defined]  # read by the front end, after commit
+        self.assistant.checkpoint_due = True  # read by the front end, after commit
         turn.state.clear()  # the engine then deletes the session row instead of saving it
         turn.say(Reply(self._t(turn, "form.supprime"), remove_keyboard=True))
 

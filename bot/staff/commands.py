@@ -17,7 +17,7 @@ from bot.conversation.messages import Reply
 from bot.knowledge.checks import check_examples
 from bot.staff import stats as stats_module
 from bot.staff.csv_export import leads_csv
-from bot.staff.desk import StaffInput, StaffResult, clean
+from bot.staff.types import StaffInput, StaffResult, clean
 from bot.staff.unanswered import group_questions, unanswered_questions
 
 if TYPE_CHECKING:

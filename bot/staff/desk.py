@@ -28,15 +28,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
 from bot.conversation import faq as faq_module
 from bot.conversation.messages import Reply
 from bot.knowledge.render import Renderer, french_date
+from bot.staff.commands import StaffCommands
+from bot.staff.handoff import HandoffDesk
 from bot.staff.hours import OfficeHours
+from bot.staff.leads import LeadDesk
+from bot.staff.types import PREFIX, StaffInput, StaffResult, clean  # noqa: F401  (their old home: still importable here)
 from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery
 from bot.storage.personal import register_eraser
 from bot.storage.staff import KIND_LEAD, KIND_REQUEST, erase_staff_data, forget_lead
@@ -44,68 +47,14 @@ from bot.storage.staff import KIND_LEAD, KIND_REQUEST, erase_staff_data, forget_
 if TYPE_CHECKING:
     from bot.conversation.engine import Assistant
 
-#: Callback data of every staff button starts with this (64 bytes at most in all).
-PREFIX = "s:"
 #: Outbox kind of the notice that a message could not be delivered (ref = the row concerned).
 KIND_DELIVERY_NOTICE = "delivery_notice"
-
-
-@dataclass(frozen=True)
-class StaffInput:
-    """One thing a staff member did in the group: a command, a message or a button press.
-
-    ``message_thread_id`` is set only for a message inside a forum topic;
-    ``message_id`` is the message itself, or for a button the message it is on.
-    ``update_id`` is the messaging platform's id of the input, when it has one: an
-    input delivered twice is handled once.
-    """
-
-    chat_id: int
-    user_id: int
-    first_name: str = ""
-    text: str = ""
-    command: str = ""
-    args: tuple[str, ...] = ()
-    message_id: int | None = None
-    reply_to_message_id: int | None = None
-    message_thread_id: int | None = None
-    callback_data: str = ""
-    update_id: int | None = None
-    #: The input is an edit of an earlier message (``text`` is its new version).
-    edited: bool = False
-
-
-@dataclass
-class StaffResult:
-    """What to answer in the group (``replies``) or on the pressed button (``notice``, a toast).
-
-    ``handled`` is False for a group message that was not meant for the bot (staff
-    talking among themselves): nothing is sent.
-    """
-
-    replies: list[Reply] = field(default_factory=list)
-    notice: str = ""
-    handled: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form, to answer a redelivered input again (documents are not kept)."""
-        return {"replies": [r.to_dict() for r in self.replies], "notice": self.notice, "handled": self.handled}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "StaffResult":
-        """The result :meth:`to_dict` stored."""
-        return cls([Reply.from_dict(r) for r in data.get("replies", [])], data.get("notice", ""),
-                   data.get("handled", True))
 
 
 class StaffDesk:
     """Leads, live conversations and staff commands, bound to one :class:`Assistant`."""
 
     def __init__(self, assistant: Assistant) -> None:
-        from bot.staff.commands import StaffCommands
-        from bot.staff.handoff import HandoffDesk
-        from bot.staff.leads import LeadDesk
-
         self.assistant = assistant
         self.settings = assistant.settings
         self.hours = OfficeHours.from_settings(self.settings)
@@ -331,16 +280,10 @@ class StaffDesk:
         return changed
 
 
-def clean(text: str | None, limit: int) -> str:
-    """Prospect or staff text made safe for the core's markup: trimmed, ``**`` defused, cut."""
-    value = (text or "").strip().replace("**", "*\u200b*")
-    return value if len(value) <= limit else value[:limit - 1].rstrip() + "…"
-
-
 def install(assistant: Assistant) -> StaffDesk:
     """Plug the staff features into the assistant (see ``bot/conversation/features.py``)."""
     desk = StaffDesk(assistant)
-    assistant.staff = desk  # type: ignore[attr-defined]  # read by the Telegram wiring and the CLI
+    assistant.staff = desk  # read by the Telegram wiring and the CLI
     handoffs = desk.handoffs
     assistant.on_confirmed.append(desk.leads.on_confirmed)
     assistant.commands["conseiller"] = handoffs.request

@@ -29,8 +29,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from bot.conversation.messages import Button, Kind, Reply
-from bot.staff.desk import PREFIX, StaffInput, StaffResult, clean
-from bot.registration.validators import mentions_health
+from bot.staff.types import PREFIX, StaffInput, StaffResult, clean
+from bot.matching.health import mentions_health
 from bot.staff.intent import wants_a_person
 from bot.storage.outbox import STAFF, Delivery
 from bot.storage.registrations import RegistrationStore
@@ -50,7 +50,7 @@ from bot.storage.staff import (
 )
 
 if TYPE_CHECKING:
-    from bot.conversation.engine import Turn
+    from bot.conversation.turn import Turn
     from bot.staff.desk import StaffDesk
 
 Handler = Callable[["Turn"], None]

@@ -18,7 +18,7 @@ from bot.conversation.messages import Button, Reply
 from bot.knowledge.render import Renderer
 from bot.registration import steps
 from bot.registration.display import shown_value
-from bot.staff.desk import PREFIX, StaffInput, StaffResult, clean
+from bot.staff.types import PREFIX, StaffInput, StaffResult, clean
 from bot.storage.registrations import REFERENCE_PREFIX
 from bot.storage.staff import (
     CLOSED,
@@ -35,7 +35,7 @@ from bot.storage.staff import (
 )
 
 if TYPE_CHECKING:
-    from bot.conversation.engine import Turn
+    from bot.conversation.turn import Turn
     from bot.staff.desk import StaffDesk
 
 #: The statuses staff set with the buttons, in the order of the buttons.

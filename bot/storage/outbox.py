@@ -42,7 +42,8 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.conversation.messages import Button, Reply
+from bot.messages import Reply
+from bot.storage.rows import dicts, first_dict
 from bot.text_units import STORED_LIMIT, TELEGRAM_LIMIT, truncate_units, split_units, visible_len
 
 #: Seconds to wait before the n-th retry: 2, 4, 8... capped at five minutes.
@@ -121,11 +122,7 @@ class Delivery:
 
 def _encode(reply: Reply, reply_to: int | None, thread_id: int | None, edit_of: int | None,
             keep_text: bool = False) -> str:
-    data = {
-        "text": reply.text,
-        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
-        "reply_to": reply_to, "thread_id": thread_id, "edit_of": edit_of,
-    }
+    data = {**reply.to_dict(), "reply_to": reply_to, "thread_id": thread_id, "edit_of": edit_of}
     if keep_text:
         data["keep_text"] = True
     return json.dumps(data, ensure_ascii=False)
@@ -146,7 +143,7 @@ def _without_text(payload: str) -> str:
 
 def _decode(row: dict[str, Any]) -> Delivery:
     data = json.loads(row["payload"])
-    reply = Reply(data["text"], [[Button(label, cb) for label, cb in r] for r in data["buttons"]])
+    reply = Reply.from_dict(data)
     return Delivery(row["id"], row["audience"], row["chat_id"], row["kind"], row["ref"], reply,
                     data.get("reply_to"), data.get("thread_id"), row["attempts"], data.get("edit_of"),
                     bool(row.get("maybe_posted")))
@@ -193,8 +190,7 @@ class Outbox:
             "SELECT * FROM outbox WHERE status = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             [PENDING, _stamp(now), limit],
         )
-        columns = [c[0] for c in rows.description]
-        return [_decode(dict(zip(columns, row))) for row in rows.fetchall()]
+        return [_decode(row) for row in dicts(rows)]
 
     def begin_attempt(self, delivery_id: int, now: dt.datetime) -> None:
         """Record that a request for this row is leaving, before it leaves.
@@ -261,11 +257,10 @@ class Outbox:
         rows = self.db.execute(
             f"SELECT * FROM outbox WHERE status = ? AND audience = ? AND chat_id IS ? AND ref IS ? AND id > ? "
             f"ORDER BY {_ORDER} LIMIT 200", [PENDING, head.audience, head.chat_id, head.ref, head.id])
-        columns = [c[0] for c in rows.description]
         size = visible_len(head.reply.text)
         found: list[Delivery] = []
-        for row in rows.fetchall():
-            other = _decode(dict(zip(columns, row)))
+        for row in dicts(rows):
+            other = _decode(row)
             if (other.kind != head.kind or other.edit_of is not None or other.reply.buttons or other.attempts
                     or other.maybe_posted):
                 break
@@ -317,7 +312,7 @@ class Outbox:
         data = json.loads(row[0])
         if not data["text"]:
             return None
-        return Reply(data["text"], [[Button(label, cb) for label, cb in r] for r in data["buttons"]])
+        return Reply.from_dict(data)
 
     def due_chats(self, now: dt.datetime) -> list[tuple[str, int | None]]:
         """(audience, chat id) of every chat whose oldest pending row is due.
@@ -337,11 +332,9 @@ class Outbox:
         rows = self.db.execute(
             f"SELECT * FROM outbox WHERE status = ? AND audience = ? AND chat_id IS ? ORDER BY {_ORDER} LIMIT 1",
             [PENDING, audience, chat_id])
-        columns = [c[0] for c in rows.description]
-        row = rows.fetchone()
-        if row is None:
+        head = first_dict(rows)
+        if head is None:
             return None
-        head = dict(zip(columns, row))
         return _decode(head) if head["next_attempt_at"] <= _stamp(now) else None
 
     def next_retry_at(self, now: dt.datetime) -> dt.datetime | None:
@@ -353,11 +346,6 @@ class Outbox:
     def pending_count(self) -> int:
         """How many rows wait to be delivered."""
         return self.db.execute("SELECT COUNT(*) FROM outbox WHERE status = ?", [PENDING]).fetchone()[0]
-
-    def next_due_at(self) -> dt.datetime | None:
-        """When the earliest pending row is due."""
-        row = self.db.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE status = ?", [PENDING]).fetchone()
-        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
 
 
 # --- erasure (``/supprimer`` and the retention purge) -------------------------------------

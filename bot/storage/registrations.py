@@ -20,6 +20,8 @@ from typing import Any, Callable
 
 import sqlite_utils
 
+from bot.storage.rows import first_dict
+
 #: The form's fields, as columns of ``registrations`` and keys of a draft's data.
 FIELDS: tuple[str, ...] = (
     "last_name", "first_name", "birth_date", "email", "phone", "diploma", "situation",
@@ -127,11 +129,7 @@ class RegistrationStore:
         return self.db.execute("DELETE FROM registrations WHERE user_id = ?", [user_id]).rowcount
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
-        cursor = self.db.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cursor.description], row))
+        return first_dict(self.db.execute(sql, params))
 
 
 # --- retention ---------------------------------------------------------------------

@@ -24,7 +24,8 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.conversation.messages import Reply
+from bot.messages import Reply
+from bot.storage.rows import dicts
 from bot.storage.outbox import KIND_TOPIC_RENAME, PENDING, PROSPECT, STAFF, Outbox, blank_row
 
 #: The statuses of a lead, in the order of its life; ``nouveau`` is the form's default.
@@ -75,9 +76,7 @@ def create_staff_tables(db: sqlite_utils.Database) -> None:
     db["handoffs"].create_index(["opened_at"])
 
 
-def _rows(cursor: Any) -> list[dict[str, Any]]:
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+_rows = dicts  # the one row helper (bot/storage/rows.py)
 
 
 class LeadStore:

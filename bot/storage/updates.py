@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.conversation.messages import Reply
+from bot.messages import Reply
 
 KEEP_DAYS = 2
 

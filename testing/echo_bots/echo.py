@@ -6,7 +6,7 @@ This bot does nothing else: it echoes every text message and answers every callb
 query (``text`` = the callback data).  Run it against the Bot API double::
 
     TELEGRAM_BOT_TOKEN=... TELEGRAM_BASE_URL=http://127.0.0.1:PORT/bot \
-        python benchmarks/echo_bot.py
+        python testing/echo_bots/echo.py
 
 Optional: ``ECHO_CONCURRENT_UPDATES`` (PTB ``concurrent_updates``; default 1 = PTB's
 default sequential processing, use the same value as the real bot for a fair
