@@ -18,7 +18,8 @@ from bot.knowledge.checks import check_examples
 from bot.staff import stats as stats_module
 from bot.staff.csv_export import leads_csv
 from bot.staff.desk import StaffInput, StaffResult, clean
-from bot.staff.unanswered import group_questions, unanswered_questions
+from bot.staff.teach import handled_questions, normal
+from bot.staff.unanswered import Group, group_questions, unanswered_questions
 
 if TYPE_CHECKING:
     from bot.staff.desk import StaffDesk
@@ -57,6 +58,8 @@ class StaffCommands:
             "stats": self.stats,
             "sans_reponse": self.unanswered,
             "recharger": self.reload,
+            "ajouter": desk.teach.pick_command,
+            "modifs": desk.teach.changes_command,
             "fin": desk.handoffs.end_command,
             "aide": self.help,
             "help": self.help,
@@ -82,7 +85,10 @@ class StaffCommands:
     def run_heavy(self, inp: StaffInput, db: sqlite_utils.Database) -> StaffResult:
         """A heavy read-only command computed on ``db``, a connection of the calling thread's own."""
         if inp.command == "sans_reponse":
-            return StaffResult([Reply(self.unanswered_text(self._days(inp), db))])
+            text, groups = self.unanswered_report(self._days(inp), db)
+            result = StaffResult([Reply(text)])
+            result.later = groups  # offered with buttons by :meth:`complete`, on the main connection
+            return result
         return StaffResult([Reply(self.stats_text(db))])
 
     # --- the commands ----------------------------------------------------------------------
@@ -107,8 +113,17 @@ class StaffCommands:
         return StaffResult([Reply(self.stats_text())])
 
     def unanswered(self, inp: StaffInput) -> StaffResult:
-        """``/sans_reponse [jours]``: unanswered questions, grouped."""
-        return StaffResult([Reply(self.unanswered_text(self._days(inp)))])
+        """``/sans_reponse [jours]``: unanswered questions, grouped, the first ones with teaching buttons."""
+        text, groups = self.unanswered_report(self._days(inp))
+        return StaffResult([Reply(text), *self.desk.teach.offers(groups)])
+
+    def complete(self, result: StaffResult) -> StaffResult:
+        """A heavy command's result finished on the main connection (teaching buttons write their codes)."""
+        groups = getattr(result, "later", None)
+        if groups:
+            with self.desk.assistant.db.atomic():
+                result.replies.extend(self.desk.teach.offers(groups))
+        return result
 
     @staticmethod
     def _days(inp: StaffInput) -> int:
@@ -162,10 +177,18 @@ class StaffCommands:
 
     def unanswered_text(self, days: int = UNANSWERED_DAYS, db: sqlite_utils.Database | None = None) -> str:
         """The ``/sans_reponse`` text for the last ``days`` days (read from ``db``, by default the assistant's)."""
+        return self.unanswered_report(days, db)[0]
+
+    def unanswered_report(self, days: int = UNANSWERED_DAYS,
+                          db: sqlite_utils.Database | None = None) -> tuple[str, list[Group]]:
+        """The ``/sans_reponse`` text and its groups (questions already taught or dismissed left out)."""
         render = self.desk.render()
-        texts = unanswered_questions(db or self.desk.assistant.db, self.desk.now() - dt.timedelta(days=days))
+        db = db or self.desk.assistant.db
+        done = handled_questions(db)
+        texts = [t for t in unanswered_questions(db, self.desk.now() - dt.timedelta(days=days))
+                 if normal(t) not in done]
         if not texts:
-            return render.text("staff.sans_reponse_aucune", jours=days)
+            return render.text("staff.sans_reponse_aucune", jours=days), []
         matcher = self.desk.assistant.knowledge.current.faq
         common = frozenset(t for t, w in matcher.idf.items() if w < _idf_of_share(COMMON_SHARE))
         groups = group_questions(texts, matcher.tokens, common)
@@ -178,7 +201,7 @@ class StaffCommands:
                 lines.append(render.text("staff.sans_reponse_variantes", liste=liste))
         if len(groups) > MAX_GROUPS:
             lines.append(render.text("staff.sans_reponse_plus", n=len(groups) - MAX_GROUPS))
-        return "\n".join(lines)
+        return "\n".join(lines), groups
 
     def reload_text(self) -> str:
         """Reload the knowledge base and report: problems (base kept), or counts and warnings."""

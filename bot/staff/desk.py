@@ -86,6 +86,8 @@ class StaffResult:
     replies: list[Reply] = field(default_factory=list)
     notice: str = ""
     handled: bool = True
+    #: Work a heavy command leaves for the main connection (see ``StaffCommands.complete``); never stored.
+    later: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form, to answer a redelivered input again (documents are not kept)."""
@@ -105,12 +107,14 @@ class StaffDesk:
         from bot.staff.commands import StaffCommands
         from bot.staff.handoff import HandoffDesk
         from bot.staff.leads import LeadDesk
+        from bot.staff.teach import TeachDesk
 
         self.assistant = assistant
         self.settings = assistant.settings
         self.hours = OfficeHours.from_settings(self.settings)
         self.leads = LeadDesk(self)
         self.handoffs = HandoffDesk(self)
+        self.teach = TeachDesk(self)
         self.commands = StaffCommands(self)
         #: The staff group's administrators: the staff when ``STAFF_USER_IDS`` is empty.
         self.group_admins: frozenset[int] = frozenset()
@@ -193,6 +197,10 @@ class StaffDesk:
         finally:
             reader.conn.close()
 
+    def complete_heavy(self, result: StaffResult) -> StaffResult:
+        """Finish a heavy command's result on the event loop's thread (it may write: teaching codes)."""
+        return self.commands.complete(result)
+
     def _earlier_answer(self, inp: StaffInput) -> StaffResult | None:
         """The answer already given to this update id, or None if it is new (or has no id)."""
         if inp.update_id is None:
@@ -238,6 +246,8 @@ class StaffDesk:
             return self.leads.on_button(inp)
         if data.startswith(self.handoffs.STAFF_PREFIX):
             return self.handoffs.on_staff_button(inp)
+        if data.startswith(self.teach.PREFIX):
+            return self.teach.on_button(inp)
         return StaffResult(notice=self.text("staff.bouton_indisponible"))
 
     # --- helpers for the parts -----------------------------------------------------------
