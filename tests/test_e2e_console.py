@@ -64,3 +64,16 @@ def test_teach_from_sans_reponse_then_undo(botapi_double: Any, bot_process_facto
     click(double, "↩️ Annuler", "Modification annulée")
     assert path.read_text(encoding="utf-8") == files[path]
     say(double, PROSPECT, UNKNOWN, FALLBACK)
+
+
+def test_thumbs_down_then_stats(botapi_double: Any, bot_process_factory: Any) -> None:
+    double = botapi_double
+    start_bot(bot_process_factory, double)
+    answer = say(double, PROSPECT, "c'est payant la formation ?", "gratuit")
+    labels = [b["text"] for row in answer["reply_markup"]["inline_keyboard"] for b in row]
+    assert "👍" in labels and "👎" in labels
+    mark = double.mark()
+    double.click_button(PROSPECT, "👎")
+    double.wait_for_text(PROSPECT, "améliorer", since=mark)
+    command(double, MARIE, "/stats", "jugées utiles : 0 %", chat_id=STAFF)
+    command(double, MARIE, "/sans_reponse", "a reçu", chat_id=STAFF)

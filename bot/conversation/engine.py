@@ -93,6 +93,8 @@ class Assistant:
         self.edit_handlers: dict[str, Handler] = {}
         #: Asked in turn before a free-text question is matched; one returning True took the message.
         self.text_interceptors: list[Callable[[Turn], bool]] = []
+        #: Called after a free-text question was answered and logged (the feedback buttons).
+        self.after_answer: list[Callable[[Turn, Answer], None]] = []
         for install in default_features():
             install(self)
 
@@ -194,6 +196,8 @@ class Assistant:
         turn.state["last_question"] = kept[:300]
         self.questions.record(turn.user_id, kept, answer.entry, answer.score, answer.outcome,
                               self.clock.now())
+        for hook in self.after_answer:
+            hook(turn, answer)
         return answer
 
     # --- commands --------------------------------------------------------------------

@@ -17,6 +17,7 @@ Feature = Callable[["Assistant"], None]
 def default_features() -> list[Feature]:
     """The features of the production bot, in the order they are installed."""
     from bot.registration.flow import install as registration  # imported here: it imports the engine's types
+    from bot.conversation.feedback import install as feedback
     from bot.staff.desk import install as staff  # after the form: it wraps /start and subscribes to confirmations
 
-    return [registration, staff]
+    return [registration, staff, feedback]

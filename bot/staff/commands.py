@@ -18,7 +18,9 @@ from bot.knowledge.checks import check_examples
 from bot.staff import stats as stats_module
 from bot.staff.csv_export import leads_csv
 from bot.staff.desk import StaffInput, StaffResult, clean
+from bot.conversation import feedback
 from bot.staff.teach import handled_questions, normal
+from bot.storage.staff import stamp
 from bot.staff.unanswered import Group, group_questions, unanswered_questions
 
 if TYPE_CHECKING:
@@ -165,6 +167,10 @@ class StaffCommands:
             lines.append(render.text("staff.stats_questions", n=period.questions,
                                      total=period.questions - period.smalltalk, pourcent=pourcent))
             lines.append(render.text("staff.stats_conseiller", n=period.handoffs))
+            useful, rated = feedback.useful_share(db or self.desk.assistant.db,
+                                                  feedback.since(self.desk.now(), period.days))
+            if rated:
+                lines.append(render.text("staff.stats_avis", n=rated, pourcent=f"{useful / rated:.0%}".replace("%", " %")))
             lines.append(render.text("staff.stats_leads", n=period.leads))
             if period.leads:
                 statuses = ", ".join(f"{self.desk.leads.status_label(s)} {n}"
@@ -185,8 +191,9 @@ class StaffCommands:
         render = self.desk.render()
         db = db or self.desk.assistant.db
         done = handled_questions(db)
-        texts = [t for t in unanswered_questions(db, self.desk.now() - dt.timedelta(days=days))
-                 if normal(t) not in done]
+        cutoff = self.desk.now() - dt.timedelta(days=days)
+        disliked = [(q, e) for q, e in feedback.disliked_since(db, stamp(cutoff)) if normal(q) not in done]
+        texts = [t for t in unanswered_questions(db, cutoff) + [q for q, _ in disliked] if normal(t) not in done]
         if not texts:
             return render.text("staff.sans_reponse_aucune", jours=days), []
         matcher = self.desk.assistant.knowledge.current.faq
@@ -201,7 +208,20 @@ class StaffCommands:
                 lines.append(render.text("staff.sans_reponse_variantes", liste=liste))
         if len(groups) > MAX_GROUPS:
             lines.append(render.text("staff.sans_reponse_plus", n=len(groups) - MAX_GROUPS))
+        lines += self._disliked_lines(disliked)
         return "\n".join(lines), groups
+
+    def _disliked_lines(self, disliked: list[tuple[str, str]]) -> list[str]:
+        """The answers rated 👎, each with the entry that gave it (the answer it got)."""
+        if not disliked:
+            return []
+        render = self.desk.render()
+        kb = self.desk.assistant.knowledge.current.kb
+        lines = [render.text("staff.sans_reponse_avis_titre", n=len(disliked))]
+        for question, entry_id in disliked[:MAX_GROUPS]:
+            title = kb.entries[entry_id].title if entry_id in kb.entries else (entry_id or "—")
+            lines.append(render.text("staff.sans_reponse_avis", question=clean(question, 120), titre=clean(title, 60)))
+        return lines
 
     def reload_text(self) -> str:
         """Reload the knowledge base and report: problems (base kept), or counts and warnings."""
