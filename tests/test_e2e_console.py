@@ -7,14 +7,17 @@ The bot runs on a copy of ``knowledge/`` (it writes to it).
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import shutil
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from e2e_support import PROJECT_ROOT, bot_process_factory, botapi_double  # noqa: F401 (fixtures)
-from test_e2e_staff import MARIE, PROSPECT, STAFF, command, say, start_bot
+from test_e2e_staff import MARIE, PROSPECT, STAFF, command, pre_register, say, start_bot
 
 UNKNOWN = "on fait du sport pendant les cours"
 FALLBACK = "pas sûr de pouvoir répondre"
@@ -77,3 +80,30 @@ def test_thumbs_down_then_stats(botapi_double: Any, bot_process_factory: Any) ->
     double.wait_for_text(PROSPECT, "améliorer", since=mark)
     command(double, MARIE, "/stats", "jugées utiles : 0 %", chat_id=STAFF)
     command(double, MARIE, "/sans_reponse", "a reçu", chat_id=STAFF)
+
+
+def test_assignment_recall_and_digest(botapi_double: Any, bot_process_factory: Any, tmp_path: Path) -> None:
+    """Marie takes a lead; two working days later (the database's clock moved back) it is recalled to her."""
+    double = botapi_double
+    bot = start_bot(bot_process_factory, double)
+    ref = pre_register(double, PROSPECT)
+    card = double.wait_for_text(STAFF, re.escape(ref))
+    click(double, "🙋 Je m'en occupe", "Pris en charge")
+    command(double, MARIE, "/mes_leads", re.escape(ref), chat_id=STAFF)
+    bot.stop()
+    with sqlite3.connect(tmp_path / "bot.db") as db:  # four days pass, nobody touches the lead
+        for table, column in (("registrations", "created_at"), ("lead_events", "at")):
+            for rowid, value in db.execute(f"SELECT rowid, {column} FROM {table}").fetchall():
+                earlier = dt.datetime.fromisoformat(value) - dt.timedelta(days=4)
+                db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", [earlier.isoformat(), rowid])
+    mark = double.mark()
+    bot.env["DIGEST_TIME"] = "00:00"
+    bot.restart()
+    recall = double.wait_for_text(STAFF, "⏰", since=mark, timeout=20)
+    assert ref in recall["text"] and "Marie" in recall["text"]
+    digest = double.wait_for_text(STAFF, "Le point du jour", since=mark, timeout=20)
+    assert "sans réponse de l'équipe : 0" in digest["text"]
+    time.sleep(3)  # later ticks post neither again
+    texts = [m.get("text", "") for m in double.messages_to(STAFF, since=mark)]
+    assert sum("⏰" in t for t in texts) == 1 and sum("Le point du jour" in t for t in texts) == 1
+    assert card

@@ -62,6 +62,7 @@ class StaffCommands:
             "recharger": self.reload,
             "ajouter": desk.teach.pick_command,
             "modifs": desk.teach.changes_command,
+            "mes_leads": desk.followup.mine_command,
             "fin": desk.handoffs.end_command,
             "aide": self.help,
             "help": self.help,

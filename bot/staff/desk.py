@@ -107,6 +107,7 @@ class StaffDesk:
         from bot.staff.commands import StaffCommands
         from bot.staff.handoff import HandoffDesk
         from bot.staff.leads import LeadDesk
+        from bot.staff.followup import FollowUp
         from bot.staff.teach import TeachDesk
 
         self.assistant = assistant
@@ -115,6 +116,7 @@ class StaffDesk:
         self.leads = LeadDesk(self)
         self.handoffs = HandoffDesk(self)
         self.teach = TeachDesk(self)
+        self.followup = FollowUp(self)
         self.commands = StaffCommands(self)
         #: The staff group's administrators: the staff when ``STAFF_USER_IDS`` is empty.
         self.group_admins: frozenset[int] = frozenset()
