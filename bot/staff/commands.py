@@ -180,7 +180,21 @@ class StaffCommands:
                                     for s, n in period.by_source.most_common())
                 lines.append(render.text("staff.stats_par_statut", liste=statuses))
                 lines.append(render.text("staff.stats_par_source", liste=sources))
+            lines += self._funnel_lines(db or self.desk.assistant.db, period.days)
         return "\n".join(lines)
+
+    def _funnel_lines(self, db: sqlite_utils.Database, days: int) -> list[str]:
+        """Per source: started, asked, pre-registered, contacted, closed (the prospects first seen in the period)."""
+        rows = stats_module.funnel(db, self.desk.now(), days)
+        if not rows:
+            return []
+        render = self.desk.render()
+        lines = [render.text("staff.stats_entonnoir_titre")]
+        for row in rows[:MAX_GROUPS]:
+            lines.append(render.text("staff.stats_entonnoir", source=clean(row.source, 64) or render.text(
+                "staff.source_directe"), arrivees=row.started, ont_demande=row.asked, inscrites=row.registered,
+                contactees=row.contacted, closes=row.closed))
+        return lines
 
     def unanswered_text(self, days: int = UNANSWERED_DAYS, db: sqlite_utils.Database | None = None) -> str:
         """The ``/sans_reponse`` text for the last ``days`` days (read from ``db``, by default the assistant's)."""
