@@ -109,6 +109,12 @@ async def post_shutdown(application: Application) -> None:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error and keep the bot running; ``bot/logs.py`` keeps the exception's message out of the log."""
     log.error("error while handling an update: %s", type(context.error).__name__, exc_info=context.error)
+    desk = getattr(context.application.bot_data.get("assistant"), "staff", None)
+    try:  # the alert (type only, once an hour) must never raise from the error handler
+        if desk is not None and desk.alerts.unexpected_error(context.error):
+            desk.assistant.wake_delivery()
+    except Exception as exc:  # noqa: BLE001
+        log.error("staff could not be alerted: %s", type(exc).__name__)
 
 
 def delivery_bot(settings: Settings) -> ExtBot:

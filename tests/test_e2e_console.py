@@ -107,3 +107,32 @@ def test_assignment_recall_and_digest(botapi_double: Any, bot_process_factory: A
     texts = [m.get("text", "") for m in double.messages_to(STAFF, since=mark)]
     assert sum("⏰" in t for t in texts) == 1 and sum("Le point du jour" in t for t in texts) == 1
     assert card
+
+
+def test_failed_deliveries_alert_the_group_once_an_hour(botapi_double: Any, bot_process_factory: Any,
+                                                         tmp_path: Path) -> None:
+    """Three staff answers Telegram refuses for good: one short alert, without the prospect's name or text."""
+    double = botapi_double
+    start_bot(bot_process_factory, double)
+    command(double, PROSPECT, "/conseiller", "ici même", first_name="Zoé")
+    request = double.wait_for_text(STAFF, "veut parler à quelqu'un")
+    fault = double.inject("sendMessage", chat_id=PROSPECT, status=400, times=None,
+                          description="Bad Request: message text is empty")
+    mark = double.mark()
+    for n in range(3):
+        double.push_text(MARIE, f"réponse secrète {n}", chat_id=STAFF, reply_to_message_id=request["message_id"])
+    alert = double.wait_for_text(STAFF, "refusé par Telegram", since=mark, timeout=20)
+    assert "Zoé" not in alert["text"] and "secrète" not in alert["text"]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # the three rows are settled (failed), then count the alerts
+        with sqlite3.connect(tmp_path / "bot.db") as db:
+            failed = db.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'relay_out' AND status = 'failed'"
+                                ).fetchone()[0]
+        if failed == 3:
+            break
+        time.sleep(0.2)
+    assert failed == 3
+    time.sleep(1)
+    fault.cancel()
+    alerts = [m for m in double.messages_to(STAFF, since=mark) if "refusé par Telegram" in (m.get("text") or "")]
+    assert len(alerts) == 1

@@ -107,6 +107,7 @@ class StaffDesk:
         from bot.staff.commands import StaffCommands
         from bot.staff.handoff import HandoffDesk
         from bot.staff.leads import LeadDesk
+        from bot.staff.alerts import Alerts
         from bot.staff.followup import FollowUp
         from bot.staff.teach import TeachDesk
 
@@ -117,6 +118,7 @@ class StaffDesk:
         self.handoffs = HandoffDesk(self)
         self.teach = TeachDesk(self)
         self.followup = FollowUp(self)
+        self.alerts = Alerts(self)
         self.commands = StaffCommands(self)
         #: The staff group's administrators: the staff when ``STAFF_USER_IDS`` is empty.
         self.group_admins: frozenset[int] = frozenset()
@@ -314,20 +316,22 @@ class StaffDesk:
         return dataclasses.replace(delivery, reply=dataclasses.replace(delivery.reply, text=text))
 
     def delivery_problem(self, delivery: Delivery, problem: str) -> None:
-        """Tell the group, once, that a message was refused by Telegram (or cut to fit).
+        """Tell the group that a message was refused by Telegram (or cut to fit): an alert, once an hour at most.
 
         Only the row number and where it was going: no name, no text (the notice is
         about the delivery, and the group may hold people who never saw the message).
         A notice about a notice is not sent (it could loop).
         """
-        if delivery.kind == KIND_DELIVERY_NOTICE or not self.enabled:
+        from bot.staff.alerts import DELIVERY, KIND_ALERT
+
+        if delivery.kind in (KIND_DELIVERY_NOTICE, KIND_ALERT) or not self.enabled:
             return
         to_group = delivery.audience == STAFF
         if problem == "shortened":
             key = "staff.envoi_coupe_groupe" if to_group else "staff.envoi_coupe_candidat"
         else:
             key = "staff.envoi_refuse_groupe" if to_group else "staff.envoi_refuse_candidat"
-        self.queue_staff(KIND_DELIVERY_NOTICE, Reply(self.text(key, n=delivery.id)), ref=str(delivery.id))
+        self.alerts.post(DELIVERY, Reply(self.text(key, n=delivery.id)), outbox_kind=KIND_DELIVERY_NOTICE)
 
     def erase(self, db: sqlite_utils.Database, user_id: int) -> int:
         """The ``/supprimer`` eraser of the staff tables (see :func:`erase_staff_data`)."""

@@ -103,7 +103,7 @@ class FollowUp:
         with self.db.atomic():
             queued = self.recall_due()
             queued += self.digest_if_due()
-        return queued
+        return queued + self.desk.alerts.check_integrity()
 
     def _posted(self, kind: str, ref: str) -> bool:
         return self.db.execute("SELECT 1 FROM outbox WHERE audience = ? AND kind = ? AND ref = ? LIMIT 1",
