@@ -45,6 +45,8 @@ RECALL_WORKING_DAYS = 2
 #: Statuses still waiting for a call (contacted and closed leads are not recalled).
 WAITING = (NEW, TAKEN)
 MAX_LISTED, TOP_QUESTIONS = 10, 3
+#: Teaching choices (a question's text) are forgotten after this many days: the buttons then expire.
+PENDING_DAYS = 7
 
 
 def add_working_days(start: dt.datetime, days: int, working: frozenset[int]) -> dt.datetime:
@@ -103,6 +105,8 @@ class FollowUp:
         with self.db.atomic():
             queued = self.recall_due()
             queued += self.digest_if_due()
+            self.db.execute("DELETE FROM teach_pending WHERE julianday(created_at) < julianday(?)",
+                            [stamp(self.desk.now() - dt.timedelta(days=PENDING_DAYS))])
         return queued + self.desk.alerts.check_integrity()
 
     def _posted(self, kind: str, ref: str) -> bool:
