@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -134,6 +135,10 @@ def test_pick_another_entry_by_title(assistant: Assistant, folder: Path) -> None
     picked = staff(assistant, command="ajouter", args=(code, "rythme", "alternance"))
     choices = buttons(picked)
     assert choices and all(len(d.encode()) <= 64 for _, d in choices)
+    original = assistant.db.execute("SELECT candidates FROM teach_pending WHERE code = ?", [code]).fetchone()[0]
+    assert json.loads(original) == assistant.staff.teach.likeliest(UNKNOWN)  # the first message's buttons hold
     done = staff(assistant, callback_data=choices[0][1], update_id=31)
     assert "✅" in done.replies[0].text
+    picked_entry = assistant.db.execute("SELECT item FROM knowledge_edits").fetchone()[0]
+    assert assistant.knowledge.current.kb.entries[picked_entry].title == choices[0][0].removeprefix("➕ ")
     assert editing.check_folder(folder)[1] == []

@@ -245,16 +245,17 @@ class TeachDesk:
         if len(inp.args) < 2:
             return StaffResult([Reply(self.desk.text("staff.apprendre_ajouter_usage"))])
         code, words = inp.args[0].lower(), " ".join(inp.args[1:])
-        pending = self.db.execute("SELECT question FROM teach_pending WHERE code = ?", [code]).fetchone()
+        pending = self.db.execute("SELECT question, count FROM teach_pending WHERE code = ?", [code]).fetchone()
         if pending is None:
             return StaffResult([Reply(self.desk.text("staff.apprendre_code_inconnu", code=clean(code, 20)))])
         kb = self.desk.assistant.knowledge.current.kb
         titles = {entry_id: entry.title for entry_id, entry in kb.entries.items()}
         found = process.extract(words, titles, scorer=fuzz.WRatio, limit=TITLE_MATCHES)
         candidates = [entry_id for _title, _score, entry_id in found]
-        self.db.execute("UPDATE teach_pending SET candidates = ? WHERE code = ?", [json.dumps(candidates), code])
+        # A code of its own: the first message's buttons keep pointing to their own entries.
+        choice = self._pending(pending[0], pending[1], candidates)
         return StaffResult([Reply(self.desk.text("staff.apprendre_choisir", question=clean(pending[0], 200)),
-                                  self._buttons(code, candidates, extra=False))])
+                                  self._buttons(choice, candidates, extra=False))])
 
     def changes_command(self, inp: StaffInput) -> StaffResult:
         """``/modifs``: the latest changes made from the group (who, when, what)."""
