@@ -307,22 +307,14 @@ def cmd_qr(settings: Settings, source: str, out: str | None, username: str | Non
 
 
 def _bot_username(settings: Settings) -> str | None:
-    """The bot's username, from Telegram's getMe (None without a token or on a network error)."""
+    """The bot's username, asked to Telegram by the front end (None without a token or on error)."""
     if not settings.telegram_token:
         return None
     import asyncio
 
-    from telegram import Bot
-    from telegram.error import TelegramError
+    from handlers.doctor import bot_username
 
-    async def ask() -> str | None:
-        async with Bot(settings.telegram_token, base_url=settings.telegram_base_url) as bot:
-            return bot.username
-
-    try:
-        return asyncio.run(ask())
-    except (TelegramError, OSError):
-        return None
+    return asyncio.run(bot_username(settings))
 
 
 def cmd_chat(settings: Settings) -> int:

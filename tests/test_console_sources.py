@@ -12,6 +12,7 @@ from bot.conversation.engine import Assistant
 from bot.conversation.messages import Incoming, Kind, Person
 from bot.staff import qr
 from bot.storage.staff import KIND_LEAD
+from e2e_support import botapi_double  # noqa: F401 (fixture)
 from test_staff import ZOE, assistant, deliver_all, knowledge, message_of, pre_register, staff  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,3 +72,10 @@ def test_funnel_per_source(assistant: Assistant) -> None:
     text = staff(assistant, command="stats").replies[0].text
     assert "• salon : 4 → 2 → 1 → 1 → 0" in text
     assert "• flyer : 1 → 0 → 0 → 0 → 0" in text
+
+
+def test_qr_asks_telegram_for_the_bot_username(botapi_double) -> None:  # noqa: F811
+    done = run_bot("qr", "flyer_lycees", env={"TELEGRAM_BOT_TOKEN": botapi_double.token,
+                                              "TELEGRAM_BASE_URL": botapi_double.base_url})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"https://t.me/{botapi_double.bot_user['username']}?start=flyer_lycees"
