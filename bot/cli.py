@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from bot.clock import Clock
@@ -44,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--today", type=dt.date.fromisoformat, help="purger comme si on était ce jour (AAAA-MM-JJ)")
     export = commands.add_parser("export", help="exporter toutes les pré-inscriptions (CSV pour Excel)")
     export.add_argument("--csv", required=True, metavar="FICHIER", help="fichier CSV à écrire (« - » : la sortie standard)")
-    commands.add_parser("stats", help="les statistiques sur 7 et 30 jours (comme /stats)")
+    commands.add_parser("stats", help="les statistiques sur 7 et 30 jours, par lien de suivi (comme /stats)")
+    qr = commands.add_parser("qr", help="le QR code du lien de suivi https://t.me/<bot>?start=SOURCE")
+    qr.add_argument("source", metavar="SOURCE", help="le nom de la campagne : A-Z a-z 0-9 _ -, 64 caractères au plus")
+    qr.add_argument("--out", metavar="FICHIER", help="image à écrire, .png ou .svg (sinon : dans le terminal)")
+    qr.add_argument("--bot-username", metavar="NOM", help="le nom du bot (sinon : demandé à Telegram, getMe)")
     check = commands.add_parser("check", help="valider le dossier knowledge/")
     check.add_argument("--no-examples", action="store_true", help="ne pas vérifier les exemples avec le matcher")
     check.add_argument("--today", type=dt.date.fromisoformat, help="vérifier comme si on était ce jour (AAAA-MM-JJ)")
@@ -111,6 +116,8 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
         return cmd_export(settings, args.csv)
     if command == "stats":
         return cmd_stats(settings)
+    if command == "qr":
+        return cmd_qr(settings, args.source, args.out, args.bot_username)
     if command in OPS_COMMANDS:
         return OPS_COMMANDS[command](settings, args)
     if command == "run":
@@ -242,6 +249,47 @@ def cmd_stats(settings: Settings) -> int:
     assistant = make_assistant(settings)
     print(assistant.staff.commands.stats_text().replace("**", ""))
     return 0
+
+
+def cmd_qr(settings: Settings, source: str, out: str | None, username: str | None) -> int:
+    """Print the deep link of ``source`` and write (or show) its QR code; exit 2 on an invalid source."""
+    from bot.staff import qr
+
+    if not qr.valid_source(source):
+        print(f"« {source} » n'est pas accepté par Telegram : lettres sans accent, chiffres, _ et -, "
+              "64 caractères au plus.", file=sys.stderr)
+        return 2
+    if not username:
+        username = _bot_username(settings)
+        if not username:
+            print("Nom du bot inconnu : donnez --bot-username, ou TELEGRAM_BOT_TOKEN pour le demander à Telegram.",
+                  file=sys.stderr)
+            return 2
+    try:
+        link = qr.deep_link(username, source)
+        code = qr.make_qr(link)
+        if out:
+            qr.save(code, Path(out))
+    except ValueError as exc:
+        print(f"Refusé ({exc}) : nom du bot invalide, ou fichier autre que .png/.svg.", file=sys.stderr)
+        return 2
+    print(link)
+    if out:
+        print(f"QR code écrit dans {out}", file=sys.stderr)
+    else:
+        code.terminal(compact=True)
+    return 0
+
+
+def _bot_username(settings: Settings) -> str | None:
+    """The bot's username, asked to Telegram by the front end (None without a token or on error)."""
+    if not settings.telegram_token:
+        return None
+    import asyncio
+
+    from handlers.doctor import bot_username
+
+    return asyncio.run(bot_username(settings))
 
 
 def cmd_chat(settings: Settings) -> int:

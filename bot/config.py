@@ -58,6 +58,9 @@ class Settings:
     webhook_secret: str = ""
     #: After this many minutes of silence, a conversation's context (track, audience...) starts afresh.
     context_fade_minutes: int = 180
+    #: When the staff group's daily digest is posted (Paris time, on ``office_days``): ``DIGEST_TIME``
+    #: (``off``: no digest).
+    digest_time: dt.time | None = dt.time(8, 30)
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -90,6 +93,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         staff_user_ids=_int_list(env.get("STAFF_USER_IDS", "")),
         office_hours=_hours(env["OFFICE_HOURS"]) if env.get("OFFICE_HOURS") else defaults.office_hours,
         office_days=_days(env["OFFICE_DAYS"]) if env.get("OFFICE_DAYS") else defaults.office_days,
+        digest_time=_digest_time(env.get("DIGEST_TIME", ""), defaults.digest_time),
         retention_months=int(env.get("RETENTION_MONTHS", "") or defaults.retention_months),
         question_retention_days=int(env.get("QUESTION_RETENTION_DAYS", "") or defaults.question_retention_days),
         log_level=env.get("LOG_LEVEL", "").strip().upper() or defaults.log_level,
@@ -102,3 +106,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
         context_fade_minutes=int(env.get("CONTEXT_FADE_MINUTES", "") or defaults.context_fade_minutes),
     )
+
+
+def _digest_time(raw: str, default: dt.time | None) -> dt.time | None:
+    """``DIGEST_TIME``: ``HH:MM`` (Paris), ``off`` for no digest, empty for the default."""
+    raw = raw.strip().lower()
+    if not raw:
+        return default
+    return None if raw == "off" else dt.time.fromisoformat(raw)

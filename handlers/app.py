@@ -74,6 +74,18 @@ async def post_init(application: Application) -> None:
     application.job_queue.run_daily(purge_job, time=PURGE_TIME, name="retention-purge")
     application.job_queue.run_daily(stale_knowledge_job, time=STALE_CHECK_TIME, name="stale-knowledge")
     application.job_queue.run_once(stale_knowledge_job, 60, name="stale-knowledge-at-start")
+    application.job_queue.run_repeating(console_tick_job, interval=CONSOLE_TICK, first=2, name="staff-console")
+
+
+async def console_tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every minute: lead recalls and the daily digest when due (``bot/staff/followup.py``)."""
+    desk = getattr(context.application.bot_data["assistant"], "staff", None)
+    if desk is not None and desk.followup.tick():
+        context.application.bot_data["assistant"].wake_delivery()
+
+
+#: Seconds between two looks at the recalls and the digest.
+CONSOLE_TICK = 60
 
 
 async def stale_knowledge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -97,6 +109,12 @@ async def post_shutdown(application: Application) -> None:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error and keep the bot running; ``bot/logs.py`` keeps the exception's message out of the log."""
     log.error("error while handling an update: %s", type(context.error).__name__, exc_info=context.error)
+    desk = getattr(context.application.bot_data.get("assistant"), "staff", None)
+    try:  # the alert (type only, once an hour) must never raise from the error handler
+        if desk is not None and desk.alerts.unexpected_error(context.error):
+            desk.assistant.wake_delivery()
+    except Exception as exc:  # noqa: BLE001
+        log.error("staff could not be alerted: %s", type(exc).__name__)
 
 
 def delivery_bot(settings: Settings) -> ExtBot:

@@ -19,6 +19,15 @@ PENDING_WARNING = 100
 GONE = (ChatMember.LEFT, ChatMember.BANNED)
 
 
+async def bot_username(settings: Settings) -> str | None:
+    """The bot's username from ``getMe`` (``run_bot.py qr`` without ``--bot-username``); None on failure."""
+    try:
+        async with Bot(settings.telegram_token, base_url=settings.telegram_base_url) as bot:
+            return bot.username
+    except (TelegramError, OSError):
+        return None
+
+
 async def telegram_checks(settings: Settings) -> list[Check]:
     """Token, mode, staff group and staff members, in that order; later ones need the token."""
     if not settings.telegram_token:

@@ -156,7 +156,7 @@ async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if desk is None or inp is None:
         return
     if desk.is_heavy(inp):  # seconds of work: off the event loop, so prospects keep getting answers
-        result = await asyncio.to_thread(desk.handle_heavy, inp)
+        result = desk.complete_heavy(await asyncio.to_thread(desk.handle_heavy, inp))
     else:
         result = desk.handle(inp)
     if result.handled:

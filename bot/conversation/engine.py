@@ -78,6 +78,8 @@ class Assistant:
         self.staff: StaffDesk | None = None
         #: Set by an erasure: the front end checkpoints the WAL once the turn is committed.
         self.checkpoint_due = False
+        #: Called after a free-text question was answered and logged (the feedback buttons).
+        self.after_answer: list[Callable[[Turn, Answer], None]] = []
         for install in default_features():
             install(self)
 
@@ -185,6 +187,8 @@ class Assistant:
         kept = turn.faq.render.text("general.question_sante_retiree") if health else text
         self.questions.record(turn.user_id, kept, answer.entry, answer.score, answer.outcome,
                               self.clock.now())
+        for hook in self.after_answer:
+            hook(turn, answer)
         return answer
 
     # --- commands --------------------------------------------------------------------

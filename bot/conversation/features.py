@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from bot.conversation.feedback import install as feedback
 from bot.registration.flow import install as registration
 from bot.staff.desk import install as staff
 
@@ -26,4 +27,4 @@ def default_features() -> list[Feature]:
 
     The staff desk comes after the form: it wraps /start and subscribes to confirmations.
     """
-    return [registration, staff]
+    return [registration, staff, feedback]

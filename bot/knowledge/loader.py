@@ -49,6 +49,8 @@ RUNTIME_PLACEHOLDERS = frozenset(
         "annee", "age", "min", "max", "delai", "liste", "sujet", "suite", "mois",
         "id", "debut", "fin", "jour", "message", "pourcent", "quand", "annees",
         "montant", "smic", "tranche",  # the legal minimum pay (texts/situation.yaml)
+        "titre", "code", "fichier",  # the staff console (bot/staff/teach.py)
+        "arrivees", "ont_demande", "inscrites", "contactees", "closes",  # the funnel of /stats
     }
 )
 

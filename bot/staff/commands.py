@@ -17,8 +17,11 @@ from bot.conversation.messages import Reply
 from bot.knowledge.checks import check_examples
 from bot.staff import stats as stats_module
 from bot.staff.csv_export import leads_csv
+from bot.conversation import feedback
+from bot.staff.teach import handled_questions, normal
 from bot.staff.types import StaffInput, StaffResult, clean
-from bot.staff.unanswered import group_questions, unanswered_questions
+from bot.staff.unanswered import Group, group_questions, unanswered_questions
+from bot.storage.staff import stamp
 
 if TYPE_CHECKING:
     from bot.staff.desk import StaffDesk
@@ -57,6 +60,9 @@ class StaffCommands:
             "stats": self.stats,
             "sans_reponse": self.unanswered,
             "recharger": self.reload,
+            "ajouter": desk.teach.pick_command,
+            "modifs": desk.teach.changes_command,
+            "mes_leads": desk.followup.mine_command,
             "fin": desk.handoffs.end_command,
             "aide": self.help,
             "help": self.help,
@@ -82,7 +88,10 @@ class StaffCommands:
     def run_heavy(self, inp: StaffInput, db: sqlite_utils.Database) -> StaffResult:
         """A heavy read-only command computed on ``db``, a connection of the calling thread's own."""
         if inp.command == "sans_reponse":
-            return StaffResult([Reply(self.unanswered_text(self._days(inp), db))])
+            text, groups = self.unanswered_report(self._days(inp), db)
+            result = StaffResult([Reply(text)])
+            result.later = groups  # offered with buttons by :meth:`complete`, on the main connection
+            return result
         return StaffResult([Reply(self.stats_text(db))])
 
     # --- the commands ----------------------------------------------------------------------
@@ -107,8 +116,17 @@ class StaffCommands:
         return StaffResult([Reply(self.stats_text())])
 
     def unanswered(self, inp: StaffInput) -> StaffResult:
-        """``/sans_reponse [jours]``: unanswered questions, grouped."""
-        return StaffResult([Reply(self.unanswered_text(self._days(inp)))])
+        """``/sans_reponse [jours]``: unanswered questions, grouped, the first ones with teaching buttons."""
+        text, groups = self.unanswered_report(self._days(inp))
+        return StaffResult([Reply(text), *self.desk.teach.offers(groups)])
+
+    def complete(self, result: StaffResult) -> StaffResult:
+        """A heavy command's result finished on the main connection (teaching buttons write their codes)."""
+        groups = getattr(result, "later", None)
+        if groups:
+            with self.desk.assistant.db.atomic():
+                result.replies.extend(self.desk.teach.offers(groups))
+        return result
 
     @staticmethod
     def _days(inp: StaffInput) -> int:
@@ -150,6 +168,10 @@ class StaffCommands:
             lines.append(render.text("staff.stats_questions", n=period.questions,
                                      total=period.questions - period.smalltalk, pourcent=pourcent))
             lines.append(render.text("staff.stats_conseiller", n=period.handoffs))
+            useful, rated = feedback.useful_share(db or self.desk.assistant.db,
+                                                  feedback.since(self.desk.now(), period.days))
+            if rated:
+                lines.append(render.text("staff.stats_avis", n=rated, pourcent=f"{useful / rated:.0%}".replace("%", " %")))
             lines.append(render.text("staff.stats_leads", n=period.leads))
             if period.leads:
                 statuses = ", ".join(f"{self.desk.leads.status_label(s)} {n}"
@@ -158,14 +180,37 @@ class StaffCommands:
                                     for s, n in period.by_source.most_common())
                 lines.append(render.text("staff.stats_par_statut", liste=statuses))
                 lines.append(render.text("staff.stats_par_source", liste=sources))
+            lines += self._funnel_lines(db or self.desk.assistant.db, period.days)
         return "\n".join(lines)
+
+    def _funnel_lines(self, db: sqlite_utils.Database, days: int) -> list[str]:
+        """Per source: started, asked, pre-registered, contacted, closed (the prospects first seen in the period)."""
+        rows = stats_module.funnel(db, self.desk.now(), days)
+        if not rows:
+            return []
+        render = self.desk.render()
+        lines = [render.text("staff.stats_entonnoir_titre")]
+        for row in rows[:MAX_GROUPS]:
+            lines.append(render.text("staff.stats_entonnoir", source=clean(row.source, 64) or render.text(
+                "staff.source_directe"), arrivees=row.started, ont_demande=row.asked, inscrites=row.registered,
+                contactees=row.contacted, closes=row.closed))
+        return lines
 
     def unanswered_text(self, days: int = UNANSWERED_DAYS, db: sqlite_utils.Database | None = None) -> str:
         """The ``/sans_reponse`` text for the last ``days`` days (read from ``db``, by default the assistant's)."""
+        return self.unanswered_report(days, db)[0]
+
+    def unanswered_report(self, days: int = UNANSWERED_DAYS,
+                          db: sqlite_utils.Database | None = None) -> tuple[str, list[Group]]:
+        """The ``/sans_reponse`` text and its groups (questions already taught or dismissed left out)."""
         render = self.desk.render()
-        texts = unanswered_questions(db or self.desk.assistant.db, self.desk.now() - dt.timedelta(days=days))
+        db = db or self.desk.assistant.db
+        done = handled_questions(db)
+        cutoff = self.desk.now() - dt.timedelta(days=days)
+        disliked = [(q, e) for q, e in feedback.disliked_since(db, stamp(cutoff)) if normal(q) not in done]
+        texts = [t for t in unanswered_questions(db, cutoff) + [q for q, _ in disliked] if normal(t) not in done]
         if not texts:
-            return render.text("staff.sans_reponse_aucune", jours=days)
+            return render.text("staff.sans_reponse_aucune", jours=days), []
         matcher = self.desk.assistant.knowledge.current.faq
         common = frozenset(t for t, w in matcher.idf.items() if w < _idf_of_share(COMMON_SHARE))
         groups = group_questions(texts, matcher.tokens, common)
@@ -178,7 +223,20 @@ class StaffCommands:
                 lines.append(render.text("staff.sans_reponse_variantes", liste=liste))
         if len(groups) > MAX_GROUPS:
             lines.append(render.text("staff.sans_reponse_plus", n=len(groups) - MAX_GROUPS))
-        return "\n".join(lines)
+        lines += self._disliked_lines(disliked)
+        return "\n".join(lines), groups
+
+    def _disliked_lines(self, disliked: list[tuple[str, str]]) -> list[str]:
+        """The answers rated 👎, each with the entry that gave it (the answer it got)."""
+        if not disliked:
+            return []
+        render = self.desk.render()
+        kb = self.desk.assistant.knowledge.current.kb
+        lines = [render.text("staff.sans_reponse_avis_titre", n=len(disliked))]
+        for question, entry_id in disliked[:MAX_GROUPS]:
+            title = kb.entries[entry_id].title if entry_id in kb.entries else (entry_id or "—")
+            lines.append(render.text("staff.sans_reponse_avis", question=clean(question, 120), titre=clean(title, 60)))
+        return lines
 
     def reload_text(self) -> str:
         """Reload the knowledge base and report: problems (base kept), or counts and warnings."""

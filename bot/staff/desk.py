@@ -35,10 +35,13 @@ import sqlite_utils
 from bot.conversation import faq as faq_module
 from bot.conversation.messages import Reply
 from bot.knowledge.render import Renderer, french_date
+from bot.staff.alerts import Alerts
 from bot.staff.commands import StaffCommands
+from bot.staff.followup import FollowUp
 from bot.staff.handoff import HandoffDesk
 from bot.staff.hours import OfficeHours
 from bot.staff.leads import LeadDesk
+from bot.staff.teach import TeachDesk
 from bot.staff.types import PREFIX, StaffInput, StaffResult, clean  # noqa: F401  (their old home: still importable here)
 from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery
 from bot.storage.personal import register_eraser
@@ -60,6 +63,9 @@ class StaffDesk:
         self.hours = OfficeHours.from_settings(self.settings)
         self.leads = LeadDesk(self)
         self.handoffs = HandoffDesk(self)
+        self.teach = TeachDesk(self)
+        self.followup = FollowUp(self)
+        self.alerts = Alerts(self)
         self.commands = StaffCommands(self)
         #: The staff group's administrators: the staff when ``STAFF_USER_IDS`` is empty.
         self.group_admins: frozenset[int] = frozenset()
@@ -142,6 +148,10 @@ class StaffDesk:
         finally:
             reader.conn.close()
 
+    def complete_heavy(self, result: StaffResult) -> StaffResult:
+        """Finish a heavy command's result on the event loop's thread (it may write: teaching codes)."""
+        return self.commands.complete(result)
+
     def _earlier_answer(self, inp: StaffInput) -> StaffResult | None:
         """The answer already given to this update id, or None if it is new (or has no id)."""
         if inp.update_id is None:
@@ -187,6 +197,8 @@ class StaffDesk:
             return self.leads.on_button(inp)
         if data.startswith(self.handoffs.STAFF_PREFIX):
             return self.handoffs.on_staff_button(inp)
+        if data.startswith(self.teach.PREFIX):
+            return self.teach.on_button(inp)
         return StaffResult(notice=self.text("staff.bouton_indisponible"))
 
     # --- helpers for the parts -----------------------------------------------------------
@@ -251,20 +263,22 @@ class StaffDesk:
         return dataclasses.replace(delivery, reply=dataclasses.replace(delivery.reply, text=text))
 
     def delivery_problem(self, delivery: Delivery, problem: str) -> None:
-        """Tell the group, once, that a message was refused by Telegram (or cut to fit).
+        """Tell the group that a message was refused by Telegram (or cut to fit): an alert, once an hour at most.
 
         Only the row number and where it was going: no name, no text (the notice is
         about the delivery, and the group may hold people who never saw the message).
         A notice about a notice is not sent (it could loop).
         """
-        if delivery.kind == KIND_DELIVERY_NOTICE or not self.enabled:
+        from bot.staff.alerts import DELIVERY, KIND_ALERT
+
+        if delivery.kind in (KIND_DELIVERY_NOTICE, KIND_ALERT) or not self.enabled:
             return
         to_group = delivery.audience == STAFF
         if problem == "shortened":
             key = "staff.envoi_coupe_groupe" if to_group else "staff.envoi_coupe_candidat"
         else:
             key = "staff.envoi_refuse_groupe" if to_group else "staff.envoi_refuse_candidat"
-        self.queue_staff(KIND_DELIVERY_NOTICE, Reply(self.text(key, n=delivery.id)), ref=str(delivery.id))
+        self.alerts.post(DELIVERY, Reply(self.text(key, n=delivery.id)), outbox_kind=KIND_DELIVERY_NOTICE)
 
     def erase(self, db: sqlite_utils.Database, user_id: int) -> int:
         """The ``/supprimer`` eraser of the staff tables (see :func:`erase_staff_data`)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from bot.storage.staff import LEAD_STATUSES, HandoffStore, LeadStore, stamp
+from bot.storage.staff import CLOSED, CONTACTED, LEAD_STATUSES, HandoffStore, LeadStore, stamp
 
 PERIODS = (7, 30)
 
@@ -64,3 +64,34 @@ def statuses_in_order(counter: Counter) -> list[tuple[str, int]]:
     """Known statuses in their life order, then any other."""
     known = [(s, counter[s]) for s in LEAD_STATUSES if counter.get(s)]
     return known + sorted((s, n) for s, n in counter.items() if s not in LEAD_STATUSES)
+
+
+@dataclass
+class Funnel:
+    """One source's prospects who started in the period, and how far they went."""
+
+    source: str
+    started: int
+    asked: int
+    registered: int
+    contacted: int
+    closed: int
+
+
+def funnel(db: sqlite_utils.Database, now: dt.datetime, days: int) -> list[Funnel]:
+    """Per deep-link source ("" = none), the prospects first seen in the last ``days`` days and their progress.
+
+    A cohort, not a count of events: "12 started, 5 asked, 2 pre-registered" are the
+    same people, so a fair's flyer can be compared with an open day's. Contacted
+    counts leads staff marked contacted at some point (or closed since).
+    """
+    rows = db.execute(
+        "SELECT COALESCE(p.source, ''), COUNT(*), "
+        "SUM(EXISTS (SELECT 1 FROM questions q WHERE q.user_id = p.user_id)), "
+        "SUM(r.ref IS NOT NULL), "
+        "SUM(r.status IN (?, ?) OR EXISTS (SELECT 1 FROM lead_events e WHERE e.ref = r.ref AND e.status = ?)), "
+        "SUM(r.status = ?) "
+        "FROM prospects p LEFT JOIN registrations r ON r.user_id = p.user_id "
+        "WHERE julianday(p.first_seen) >= julianday(?) GROUP BY 1 ORDER BY 2 DESC, 1",
+        [CONTACTED, CLOSED, CONTACTED, CLOSED, stamp(now - dt.timedelta(days=days))]).fetchall()
+    return [Funnel(source, *(int(n or 0) for n in counts)) for source, *counts in rows]

@@ -51,6 +51,8 @@ class StaffResult:
     replies: list[Reply] = field(default_factory=list)
     notice: str = ""
     handled: bool = True
+    #: Work a heavy command leaves for the main connection (see ``StaffCommands.complete``); never stored.
+    later: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form, to answer a redelivered input again (documents are not kept)."""
