@@ -153,7 +153,30 @@ def phone(index: int) -> str:
     return "06 " + " ".join(digits[i:i + 2] for i in range(0, 8, 2))
 
 
-def build_prospect(index: int, texts: dict[str, str], rng: random.Random) -> Prospect:
+def two_intakes_today() -> bool:
+    """Whether the form asks "Pour quelle rentrée ?" today: only while two intakes are possible.
+
+    The bot runs on the real clock (Paris time), so the scenario follows the same rule
+    (``bot/knowledge/intake.py``) instead of assuming a date.
+    """
+    from bot.clock import Clock
+    from bot.knowledge.intake import intake_of, possible_years
+    from bot.knowledge.loader import load_knowledge
+
+    kb, _ = load_knowledge(ROOT / "knowledge")
+    return len(possible_years(Clock().today(), intake_of(kb.facts))) > 1
+
+
+def heard_and_intake(heard: str, texts: dict[str, str], intake_asked: bool) -> list[Step]:
+    """The "connu par" step, then the intake question when the form asks it, up to the summary."""
+    summary = shows(template_regex(texts["form.recap_intro"]))
+    if not intake_asked:
+        return [Step("heard", "press", heard, summary)]
+    return [Step("heard", "press", heard, shows(template_regex(texts["form.ask_intake"]))),
+            Step("intake", "press", texts["form.choix_intake_suivante"], summary)]
+
+
+def build_prospect(index: int, texts: dict[str, str], rng: random.Random, intake_asked: bool = False) -> Prospect:
     """The conversation of prospect number ``index`` (names, answers and choices drawn from ``rng``)."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     email = f"{ascii_fold(first)}.{ascii_fold(last)}.{index}@example.com"
@@ -180,13 +203,12 @@ def build_prospect(index: int, texts: dict[str, str], rng: random.Random) -> Pro
         Step("diploma", "press", label("diploma", rng.choice(DIPLOMAS)), shows(ask["situation"])),
         Step("situation", "press", label("situation", rng.choice(SITUATIONS)), shows(ask["company"])),
         Step("company", "press", label("company", "recherche"), shows(ask["heard"])),
-        Step("heard", "press", label("heard", rng.choice(HEARD)),
-             shows(template_regex(texts["form.recap_intro"]))),
+        *heard_and_intake(label("heard", rng.choice(HEARD)), texts, intake_asked),
         Step("confirm", "press", texts["form.bouton_confirmer"], shows(template_regex(texts["form.confirme"]))),
     ]
     return Prospect(FIRST_USER_ID + index, first, last, email, tuple(steps))
 
 
 def build_prospects(count: int, seed: int) -> list[Prospect]:
-    texts = load_texts()
-    return [build_prospect(i, texts, random.Random(seed * 1_000_003 + i)) for i in range(count)]
+    texts, intake_asked = load_texts(), two_intakes_today()
+    return [build_prospect(i, texts, random.Random(seed * 1_000_003 + i), intake_asked) for i in range(count)]
