@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 MAX_ANSWERS = 3
 #: Small talk takes a part only above this score (and strictly above the FAQ's).
 SMALLTALK_THRESHOLD = 0.6
+#: ... or above this one when every word of the part is a small-talk word ("ok merci bye":
+#: thanks and a farewell at once, each intent only part of the whole).
+SMALLTALK_WHOLE_THRESHOLD = 0.35
 #: Added to an entry of the track the prospect is on (block 4 only...).
 TRACK_BONUS = 0.12
 #: Taken from an entry scoped to a track (or audience) the prospect is not on ("en présentiel ?").
@@ -54,8 +57,10 @@ MIN_CLAUSE_WORDS = 2
 
 _SENTENCE_END = re.compile(r"(?<=[?!;])\s*|(?<=[.:])\s+|\n+")
 #: Clauses are cut at commas, and at "et" when what follows asks its own question.
+#: The question words include their SMS spellings ("et c payé cb ?"): the text is cut before it is folded.
 _CLAUSE_CUT = re.compile(r",\s*(?:et\s+|ou\s+)?|\s+et\s+(?=(?:[\w'-]+\s+){0,3}?(?:combien|comment|quand|quel|"
-                         r"quelle|quels|quelles|pourquoi|ou|est-ce|y a|ya|il y a|faut-il|il faut)\b)",
+                         r"quelle|quels|quelles|pourquoi|ou|est-ce|y a|ya|il y a|faut-il|il faut|cb|cmb|qd|kan|kand|"
+                         r"koi|kel|kelle|kels|kelles|cmt|c|ca|sa)\b)",
                          re.IGNORECASE)
 _QUESTION_WORDS = re.compile(
     r"(?<!\S)(?:combien|comment|quand|quel|quelle|quels|quelles|pourquoi|est ce que|c est quoi|"
@@ -63,6 +68,9 @@ _QUESTION_WORDS = re.compile(
 #: Words that point back to what was said before ("pour en parler", "à ce sujet", "son cas").
 _BACK_REFERENCE = re.compile(r"(?<!\S)(?:en (?:parler|discuter|savoir)|a ce (?:sujet|propos)|pour (?:ca|cela)|"
                              r"de (?:ca|cela)|son cas|sa situation|ce cas|dans ce cas|concernant ca)(?!\S)")
+#: Words that make a sentence without a question mark a request ("j'aimerais savoir si...").
+_REQUEST = re.compile(r"(?<!\S)(?:savoir|renseign\w*|connaitre|aimerais|aimerai|voudrais|voudrai|souhait\w*|besoin|"
+                      r"information|expliqu\w*|dire|preciser|si)(?!\S)")
 _LINKS = frozenset("pour sur avec dans par chez et ou mais sans vers entre a".split())
 _LEADING_AND = re.compile(r"^\s*(?:et|ou|mais|sinon|aussi)\b[\s,]*", re.IGNORECASE)
 
@@ -97,6 +105,9 @@ class Reading:
     unknown: list[SegmentAnswer] = field(default_factory=list)
     smalltalk: SegmentAnswer | None = None
     best_score: float = 0.0
+    #: False when no part of the message asks anything ("je suis RH dans une enseigne."):
+    #: not understood, it is a self-introduction to acknowledge, not a question to refuse.
+    asked: bool = True
 
 
 # --- cutting -------------------------------------------------------------------------
@@ -352,7 +363,8 @@ def smalltalk_of(faq: "Faq", segment: str, faq_score: float,
     if not words <= loaded.smalltalk_words and (faq_score > 0 or _claimed(loaded.faq, segment)):
         return None  # other words, and the FAQ claims some of them: not small talk
     small = loaded.smalltalk.match(segment)
-    if small.entry_id is None or small.score < SMALLTALK_THRESHOLD or small.score < faq_score:
+    bar = SMALLTALK_WHOLE_THRESHOLD if words <= loaded.smalltalk_words else SMALLTALK_THRESHOLD
+    if small.entry_id is None or small.score < bar or small.score < faq_score:
         return None
     entry = loaded.kb.smalltalk[small.entry_id]
     return SegmentAnswer(segment, "smalltalk", None, small.score,
@@ -388,6 +400,7 @@ def read_message(faq: "Faq", text: str, context: ConversationContext) -> Reading
     parts = sentences(text) or [text]
     questions = [p for p in parts if is_question(p)]
     statements = [p for p in parts if not is_question(p)]
+    reading.asked = bool(questions) or bool(_REQUEST.search(folded(text)))
     chatter = {}
     for part in statements:  # a greeting sentence is small talk, a preamble is context
         small = smalltalk_sentence(faq, part, context)
@@ -462,7 +475,10 @@ def answer_sentence(faq: "Faq", sentence: str, context: ConversationContext,
         # Clauses win when they ask different things, each read at least as surely as
         # the whole sentence ("je peux faire le bts et continuer en licence ?" is one question).
         if len({a.entry or a.template for a in found}) > 1 and min(a.score for a in found) >= whole.score:
-            return [a for a in answers if a.outcome != "smalltalk"]
+            # A clause that asks nothing and finds nothing ("wesh jsuis en terminale, c koi
+            # les jours et c payé cb ?") is the question's preamble, not a question to name.
+            return [a for a in answers if a.outcome != "smalltalk"
+                    and not (a.outcome == "unknown" and not is_question(a.segment))]
     if whole.outcome == "unknown" and len(parts) > 1:
         best = [a for a in (answer_segment(faq, p, context, before) for p in parts) if a.outcome == "answered"]
         if len(best) == 1:
