@@ -66,8 +66,11 @@ _QUESTION_WORDS = re.compile(
     r"(?<!\S)(?:combien|comment|quand|quel|quelle|quels|quelles|pourquoi|est ce que|c est quoi|"
     r"qu est ce|ou est|ou se|ou je|ou on|a quoi|y a t il|peut on|puis je|dois je|faut il)(?!\S)")
 #: Words that point back to what was said before ("pour en parler", "à ce sujet", "son cas").
+#: ... and so does a question opening on a pronoun subject ("Est-il accepté ?"), not one whose
+#: subject is named first ("La formation est-elle payante ?").
 _BACK_REFERENCE = re.compile(r"(?<!\S)(?:en (?:parler|discuter|savoir)|a ce (?:sujet|propos)|pour (?:ca|cela)|"
-                             r"de (?:ca|cela)|son cas|sa situation|ce cas|dans ce cas|concernant ca)(?!\S)")
+                             r"de (?:ca|cela)|son cas|sa situation|ce cas|dans ce cas|concernant ca)(?!\S)|"
+                             r"^(?:et )?(?:est|sont) (?:il|elle|ils|elles)(?!\S)")
 #: Words that make a sentence without a question mark a request ("j'aimerais savoir si...").
 _REQUEST = re.compile(r"(?<!\S)(?:savoir|renseign\w*|connaitre|aimerais|aimerai|voudrais|voudrai|souhait\w*|besoin|"
                       r"information|expliqu\w*|dire|preciser|si)(?!\S)")
@@ -179,8 +182,11 @@ def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
     chosen = match.entry_id
     if chosen is None and is_follow_up(segment) and context.last_entry is not None:
         chosen = follow_up_choice(faq, segment, context, match.candidates)
-    if hint is not None and chosen != hint and _BACK_REFERENCE.search(folded(segment)):
-        chosen = about_preamble(faq, segment, context, hint) or chosen
+    if _BACK_REFERENCE.search(folded(segment)):
+        if hint is not None and chosen != hint:
+            chosen = about_preamble(faq, segment, context, hint) or chosen
+        elif hint is None and context.last_entry is not None and chosen != context.last_entry:
+            chosen = about_earlier(faq, segment, context) or chosen
     real = tuple(c for c in match.candidates if c in loaded.kb.entries)
     if chosen is None and match.candidates and len(real) < 2:
         # A choice between an answer and "not covered" is no choice to offer: the
@@ -299,6 +305,21 @@ def about_preamble(faq: "Faq", segment: str, context: ConversationContext, hint:
     text = f"{segment} {title}"
     carried = decide(reweigh(faq, text, context, faq.loaded.faq.ranked(text)))
     return hint if carried.entry_id == hint else None
+
+
+def about_earlier(faq: "Faq", segment: str, context: ConversationContext) -> str | None:
+    """What a question pointing back to the previous turn is about ("qui contacter pour cela ?").
+
+    Read with the title of the entry answered last, kept only when that reading lands
+    next to it (its related entries, its topic): after the exam arrangements, "pour
+    cela" is the disability contact, not the switchboard.
+    """
+    last = faq.loaded.kb.entries.get(context.last_entry or "")
+    if last is None or not all_known(faq, segment):
+        return None
+    text = f"{segment} {last.title}"
+    carried = decide(reweigh(faq, text, context, faq.loaded.faq.ranked(text)))
+    return carried.entry_id if carried.entry_id in neighbours(faq, context) else None
 
 
 def all_known(faq: "Faq", segment: str) -> bool:

@@ -73,7 +73,7 @@ STOPWORDS = frozenset(
     depuis sait savent veulent voulu vouloir fais fait faites font ferai ferait perdu avance
     different differente differents exactement vraiment quand-meme quandmeme meme donc puis
     ensuite apres-ca bref enfin ah oh euh hein mdr lol ptdr svp stp jsp
-    pourriez pourrait pourrais pourrions labas rapidement brievement simplement concretement precisement
+    famille familles parent parents pourriez pourrait pourrais pourrions labas rapidement brievement simplement concretement precisement
     """.split()
 )
 
