@@ -50,6 +50,9 @@ FOLLOW_BONUS = 0.08
 #: Added to the entry a message's preamble points to (scored at least :data:`PREAMBLE_MIN` alone).
 PREAMBLE_BONUS = 0.1
 PREAMBLE_MIN = 0.15
+#: The most the context can add to an entry, plus the most it can take from the best one:
+#: an entry further than this below the best cannot reach the top once re-weighed.
+MAX_LIFT = TRACK_BONUS + AUDIENCE_BONUS + FOLLOW_BONUS + PREAMBLE_BONUS + 2 * OFF_SCOPE_PENALTY
 #: A part with at most this many content words is read as a possible follow-up.
 FOLLOW_UP_WORDS = 3
 #: The fewest content words a clause needs to stand alone (else it stays with its neighbour).
@@ -221,7 +224,12 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
     known = all(t in matcher.idf or t.isdigit() for t in tokens)
     top = [kb.entries.get(r[0]) or kb.not_covered.get(r[0]) for r in ranked[:3]]
     titles = {e.id: set(matcher.tokens(e.title, correct=False)) for e in top if e is not None}
-    for entry_id, score, fit in ranked:
+    others = {i: set().union(*(t for j, t in titles.items() if j != i)) for i in titles}
+    # Only an entry the context could lift to the top can change the decision: the rest of
+    # a long ranking (a big base shares "bts" with every entry) is left as it is.
+    floor = ranked[0][1] - MAX_LIFT
+    kept = [r for r in ranked if r[1] >= floor]
+    for entry_id, score, fit in kept:
         entry = kb.entries.get(entry_id) or kb.not_covered.get(entry_id)
         bonus = 0.0
         said = 0.0  # what the message's own words add (a track it names, its preamble)
@@ -231,7 +239,7 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
         # An entry scoped to a track or an audience is set aside for other prospects,
         # unless the question itself names what sets it apart ("l'examen du bloc 4",
         # "combien ça coûte à l'entreprise"): the words of its title no close rival has.
-        distinct = titles.get(entry_id, set()) - set().union(*(t for i, t in titles.items() if i != entry_id))
+        distinct = titles[entry_id] - others[entry_id] if entry_id in titles else set()
         named = bool(tokens & distinct)
         on_track = bool(entry.track) and entry.track == track or not entry.track and track in entry.instead
         if on_track and track == said_track:
@@ -256,7 +264,7 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
             adjusted = max(score + said, THRESHOLD - 0.0001)
         result.append((entry_id, round(adjusted, 4), fit))
     result.sort(key=lambda item: -item[1])
-    return result
+    return result + ranked[len(kept):]
 
 
 def preamble_entry(faq: "Faq", preamble: str) -> str | None:
