@@ -432,6 +432,7 @@ class ProcessStats:
     peak_rss_kb: int = 0  # highest VmRSS polled
     hwm_kb: int = 0  # VmHWM at the end
     cpu_seconds: float = 0.0
+    startup_seconds: float = 0.0  # process start to its first getUpdates (knowledge loaded, polling)
 
 
 def proc_status_kb(pid: int, key: str) -> int:
@@ -615,7 +616,9 @@ async def run_phase(kind: str, prospects: Sequence[Prospect], args: argparse.Nam
     stop_polling = asyncio.Event()
     poller: asyncio.Task[None] | None = None
     try:
+        launched = time.monotonic()
         process = start_bot(kind, double, workdir / kind, args)
+        stats.startup_seconds = time.monotonic() - launched
         assert process.pid is not None
         double.add_listener(watch)
         poller = asyncio.create_task(poll_rss(process.pid, stats, stop_polling))
@@ -719,6 +722,7 @@ def summary_rows(result: PhaseResult) -> dict[str, str]:
         "flood-control notices": f"{sum(r.flood_notices for r in result.records)}",
         "peak memory (VmHWM)": f"{result.process.hwm_kb / 1024:.0f} MiB",
         "peak RSS polled": f"{result.process.peak_rss_kb / 1024:.0f} MiB",
+        "start-up (start to first poll)": f"{result.process.startup_seconds:.2f} s",
         "bot CPU": f"{result.process.cpu_seconds:.1f} s ({cpu_share:.0f} % of one core)",
         "benchmark+double CPU": f"{result.bench_cpu_seconds:.1f} s",
     }
