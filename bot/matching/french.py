@@ -74,7 +74,7 @@ STOPWORDS = frozenset(
     different differente differents exactement vraiment quand-meme quandmeme meme donc puis
     ensuite apres-ca bref enfin ah oh euh hein mdr lol ptdr svp stp jsp
     serai serais serait serions seriez seraient sera seras serons serez seront soit soient
-    famille familles parent parents pourriez pourrait pourrais pourrions labas rapidement brievement simplement concretement precisement
+    tant famille familles parent parents pourriez pourrait pourrais pourrions labas rapidement brievement simplement concretement precisement
     """.split()
 )
 
