@@ -76,7 +76,7 @@ class Faq:
         if not reading.answers:
             if reading.smalltalk is not None and not reading.unknown:
                 return Answer([Reply(reading.smalltalk.text or "")], "smalltalk", None, reading.smalltalk.score)
-            if not reading.asked:
+            if reading.introduction:
                 return Answer([self.noted_reply()], "fallback", None, reading.best_score)
             return Answer([self.fallback_reply()], "fallback", None, reading.best_score)
         for part in answered:

@@ -77,6 +77,8 @@ _BACK_REFERENCE = re.compile(r"(?<!\S)(?:en (?:parler|discuter|savoir)|a ce (?:s
 #: Words that make a sentence without a question mark a request ("j'aimerais savoir si...").
 _REQUEST = re.compile(r"(?<!\S)(?:savoir|renseign\w*|connaitre|aimerais|aimerai|voudrais|voudrai|souhait\w*|besoin|"
                       r"information|expliqu\w*|dire|preciser|si)(?!\S)")
+#: The asker speaking of themselves ("je suis...", "nous sommes...", "mon magasin...").
+_SELF = re.compile(r"(?<!\S)(?:je|j|moi|nous|mon|ma|mes|notre|nos)(?!\S)")
 _LINKS = frozenset("pour sur avec dans par chez et ou mais sans vers entre a".split())
 _LEADING_AND = re.compile(r"^\s*(?:et|ou|mais|sinon|aussi)\b[\s,]*", re.IGNORECASE)
 
@@ -111,9 +113,10 @@ class Reading:
     unknown: list[SegmentAnswer] = field(default_factory=list)
     smalltalk: SegmentAnswer | None = None
     best_score: float = 0.0
-    #: False when no part of the message asks anything ("je suis RH dans une enseigne."):
-    #: not understood, it is a self-introduction to acknowledge, not a question to refuse.
-    asked: bool = True
+    #: True when no part of the message asks anything and it speaks of the asker ("je suis
+    #: RH dans une enseigne."): not understood, it is an introduction to acknowledge, not a
+    #: question to refuse. "le salaire blabla" asks about a topic: it stays a question.
+    introduction: bool = False
 
 
 # --- cutting -------------------------------------------------------------------------
@@ -429,7 +432,8 @@ def read_message(faq: "Faq", text: str, context: ConversationContext) -> Reading
     parts = sentences(text) or [text]
     questions = [p for p in parts if is_question(p)]
     statements = [p for p in parts if not is_question(p)]
-    reading.asked = bool(questions) or bool(_REQUEST.search(folded(text)))
+    line = folded(text)
+    reading.introduction = not questions and not _REQUEST.search(line) and bool(_SELF.search(line))
     chatter = {}
     for part in statements:  # a greeting sentence is small talk, a preamble is context
         small = smalltalk_sentence(faq, part, context)
