@@ -175,6 +175,7 @@ class ProcessStats:
     peak_rss_kb: int = 0  # highest VmRSS polled
     hwm_kb: int = 0  # VmHWM at the end
     cpu_seconds: float = 0.0
+    startup_seconds: float = 0.0  # process start to its first getUpdates (knowledge loaded, polling)
 
 
 def proc_status_kb(pid: int, key: str) -> int:
@@ -355,7 +356,9 @@ async def run_phase(kind: str, prospects: Sequence[Prospect], args: argparse.Nam
     stop_polling = asyncio.Event()
     poller: asyncio.Task[None] | None = None
     try:
+        launched = time.monotonic()
         process = start_bot(kind, double, workdir / kind, args)
+        stats.startup_seconds = time.monotonic() - launched
         assert process.pid is not None
         double.add_listener(watch)
         poller = asyncio.create_task(poll_rss(process.pid, stats, stop_polling))

@@ -77,6 +77,7 @@ def summary_rows(result: PhaseResult) -> dict[str, str]:
         "flood-control notices": f"{sum(r.flood_notices for r in result.records)}",
         "peak memory (VmHWM)": f"{result.process.hwm_kb / 1024:.0f} MiB",
         "peak RSS polled": f"{result.process.peak_rss_kb / 1024:.0f} MiB",
+        "start-up (start to first poll)": f"{result.process.startup_seconds:.2f} s",
         "bot CPU": f"{result.process.cpu_seconds:.1f} s ({cpu_share:.0f} % of one core)",
         "benchmark+double CPU": f"{result.bench_cpu_seconds:.1f} s",
     }

@@ -1,6 +1,10 @@
 """How long the matcher takes per question: p50 and p99, on the real base and on a big one.
 
-    python benchmarks/matcher.py [--questions N] [--grow 10000]
+    python benchmarks/matcher.py [--questions N] [--grow 10000] [--clock cpu]
+
+``--clock cpu`` times with the process's CPU clock instead of the wall clock: on a
+machine shared with other work, a question during which the process was not running
+otherwise shows that wait in the p99, not the bot's cost.
 
 The real base is ``knowledge/``. The big base keeps the real entries and adds
 synthetic ones until it holds ``--grow`` example questions, built from the real
@@ -40,6 +44,8 @@ from bot.matching import french  # noqa: E402
 from bot.matching.matcher import Matcher  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The clock the timings are read on (``--clock``): the wall clock, or the process's CPU time.
+CLOCK = time.perf_counter
 OUT_OF_SCOPE = ["combien coute une pizza", "un bts sio ?", "la meteo demain a amiens",
                 "licence de droit a la sorbonne", "tu connais un bon garage", "quel est le sens de la vie"]
 
@@ -88,9 +94,9 @@ def measure(matcher: Matcher, questions: list[str]) -> tuple[float, float, float
     for q in questions:
         matcher.forget_tokens()  # each question timed as if new: no memo from an earlier duplicate
         forget_words()
-        start = time.perf_counter()
+        start = CLOCK()
         matcher.match(q)
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((CLOCK() - start) * 1000)
     times.sort()
     return statistics.median(times), times[int(len(times) * 0.99) - 1], times[-1]
 
@@ -118,9 +124,9 @@ def measure_understanding(faq: Faq, texts: list[str]) -> tuple[float, float, flo
         faq.loaded.faq.forget_tokens()
         faq.loaded.smalltalk.forget_tokens()
         forget_words()
-        start = time.perf_counter()
+        start = CLOCK()
         faq.answer(text, ConversationContext())
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((CLOCK() - start) * 1000)
     times.sort()
     return statistics.median(times), times[int(len(times) * 0.99) - 1], times[-1]
 
@@ -129,7 +135,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--questions", type=int, default=3000, help="questions timed per base")
     parser.add_argument("--grow", type=int, default=10000, help="example questions of the big base")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="what the timings are read on")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     rng = random.Random(42)
     kb, problems = load_knowledge(ROOT / "knowledge")
     if problems:

@@ -77,6 +77,8 @@ class Faq:
         if not reading.answers:
             if reading.smalltalk is not None and not reading.unknown:
                 return Answer([Reply(reading.smalltalk.text or "")], "smalltalk", None, reading.smalltalk.score)
+            if reading.introduction:
+                return Answer([self.noted_reply()], "fallback", None, reading.best_score)
             return Answer([self.fallback_reply()], "fallback", None, reading.best_score)
         for part in answered:
             if part.entry is not None:
@@ -167,6 +169,17 @@ class Faq:
         if self.human_button:
             buttons.append([Button(self.render.text("general.bouton_conseiller"), HUMAN)])
         return Reply(self.render.text("general.pas_compris"), buttons)
+
+    def noted_reply(self) -> Reply:
+        """A message that only says who the prospect is: noted (kept as context), then "your question?".
+
+        "Je suis RH dans une enseigne d'optique." asks nothing: "I'm not sure I can answer
+        that" would read as a refusal of a question never asked.
+        """
+        buttons = self.topic_buttons()
+        if self.human_button:
+            buttons.append([Button(self.render.text("general.bouton_conseiller"), HUMAN)])
+        return Reply(self.render.text("general.note_presentation"), buttons)
 
     def menu_reply(self, intro_key: str = "general.menu", **params: object) -> Reply:
         """The topic menu."""

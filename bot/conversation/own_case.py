@@ -47,6 +47,9 @@ AGE_QUESTIONS = frozenset({AGE_ENTRY, "public_concerne", "inscription_encore_pos
 AGE_PREFIXED = frozenset({"conditions_acces"})
 #: Words that make "encore possible" a question about the calendar, not the age.
 _CALENDAR = re.compile(r"\b(rentree|septembre|octobre|novembre|decembre|date|inscri\w*|cette annee|delai|temps)\b")
+#: Words that ask whether the asker may still do it ("c'est possible pour moi ?", "je peux encore ?"):
+#: with an age stated in the same message, the question is about that age.
+_ELIGIBLE = re.compile(r"\b(possible|encore|trop (vieux|vieille|age|agee|tard)|mon age|eligible|le droit)\b")
 #: A message saying the asker is a high-level athlete or has a disability: no age limit applies.
 #: Read to answer that one message; never kept (see :func:`mentions_health` for the health side).
 _NO_LIMIT = re.compile(r"\b(sporti\w* de haut niv\w*|haut niveau|athlete|disab\w*|handicap\w*|rqth)\b")
@@ -197,6 +200,8 @@ class OwnCase:
             return True
         if entry_id == "inscription_encore_possible":
             return not _CALENDAR.search(fold(text))
+        if entry_id != PAY_ENTRY and _ELIGIBLE.search(fold(text)) and not _CALENDAR.search(fold(text)):
+            return True  # "j'ai 31 ans, le BTS en alternance c'est possible pour moi ?"
         return entry_id in AGE_QUESTIONS
 
     # --- the replies -----------------------------------------------------------------

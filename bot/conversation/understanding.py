@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 MAX_ANSWERS = 3
 #: Small talk takes a part only above this score (and strictly above the FAQ's).
 SMALLTALK_THRESHOLD = 0.6
+#: ... or above this one when every word of the part is a small-talk word ("ok merci bye":
+#: thanks and a farewell at once, each intent only part of the whole).
+SMALLTALK_WHOLE_THRESHOLD = 0.35
 #: Added to an entry of the track the prospect is on (block 4 only...).
 TRACK_BONUS = 0.12
 #: Taken from an entry scoped to a track (or audience) the prospect is not on ("en présentiel ?").
@@ -47,6 +50,9 @@ FOLLOW_BONUS = 0.08
 #: Added to the entry a message's preamble points to (scored at least :data:`PREAMBLE_MIN` alone).
 PREAMBLE_BONUS = 0.1
 PREAMBLE_MIN = 0.15
+#: The most the context can add to an entry, plus the most it can take from the best one:
+#: an entry further than this below the best cannot reach the top once re-weighed.
+MAX_LIFT = TRACK_BONUS + AUDIENCE_BONUS + FOLLOW_BONUS + PREAMBLE_BONUS + 2 * OFF_SCOPE_PENALTY
 #: A part with at most this many content words is read as a possible follow-up.
 FOLLOW_UP_WORDS = 3
 #: The fewest content words a clause needs to stand alone (else it stays with its neighbour).
@@ -54,15 +60,25 @@ MIN_CLAUSE_WORDS = 2
 
 _SENTENCE_END = re.compile(r"(?<=[?!;])\s*|(?<=[.:])\s+|\n+")
 #: Clauses are cut at commas, and at "et" when what follows asks its own question.
+#: The question words include their SMS spellings ("et c payé cb ?"): the text is cut before it is folded.
 _CLAUSE_CUT = re.compile(r",\s*(?:et\s+|ou\s+)?|\s+et\s+(?=(?:[\w'-]+\s+){0,3}?(?:combien|comment|quand|quel|"
-                         r"quelle|quels|quelles|pourquoi|ou|est-ce|y a|ya|il y a|faut-il|il faut)\b)",
+                         r"quelle|quels|quelles|pourquoi|ou|est-ce|y a|ya|il y a|faut-il|il faut|cb|cmb|qd|kan|kand|"
+                         r"koi|kel|kelle|kels|kelles|cmt|c|ca|sa)\b)",
                          re.IGNORECASE)
 _QUESTION_WORDS = re.compile(
     r"(?<!\S)(?:combien|comment|quand|quel|quelle|quels|quelles|pourquoi|est ce que|c est quoi|"
     r"qu est ce|ou est|ou se|ou je|ou on|a quoi|y a t il|peut on|puis je|dois je|faut il)(?!\S)")
 #: Words that point back to what was said before ("pour en parler", "à ce sujet", "son cas").
+#: ... and so does a question opening on a pronoun subject ("Est-il accepté ?"), not one whose
+#: subject is named first ("La formation est-elle payante ?").
 _BACK_REFERENCE = re.compile(r"(?<!\S)(?:en (?:parler|discuter|savoir)|a ce (?:sujet|propos)|pour (?:ca|cela)|"
-                             r"de (?:ca|cela)|son cas|sa situation|ce cas|dans ce cas|concernant ca)(?!\S)")
+                             r"de (?:ca|cela)|son cas|sa situation|ce cas|dans ce cas|concernant ca)(?!\S)|"
+                             r"^(?:et )?(?:est|sont) (?:il|elle|ils|elles)(?!\S)")
+#: Words that make a sentence without a question mark a request ("j'aimerais savoir si...").
+_REQUEST = re.compile(r"(?<!\S)(?:savoir|renseign\w*|connaitre|aimerais|aimerai|voudrais|voudrai|souhait\w*|besoin|"
+                      r"information|expliqu\w*|dire|preciser|si)(?!\S)")
+#: The asker speaking of themselves ("je suis...", "nous sommes...", "mon magasin...").
+_SELF = re.compile(r"(?<!\S)(?:je|j|moi|nous|mon|ma|mes|notre|nos)(?!\S)")
 _LINKS = frozenset("pour sur avec dans par chez et ou mais sans vers entre a".split())
 _LEADING_AND = re.compile(r"^\s*(?:et|ou|mais|sinon|aussi)\b[\s,]*", re.IGNORECASE)
 
@@ -97,6 +113,10 @@ class Reading:
     unknown: list[SegmentAnswer] = field(default_factory=list)
     smalltalk: SegmentAnswer | None = None
     best_score: float = 0.0
+    #: True when no part of the message asks anything and it speaks of the asker ("je suis
+    #: RH dans une enseigne."): not understood, it is an introduction to acknowledge, not a
+    #: question to refuse. "le salaire blabla" asks about a topic: it stays a question.
+    introduction: bool = False
 
 
 # --- cutting -------------------------------------------------------------------------
@@ -168,8 +188,11 @@ def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
     chosen = match.entry_id
     if chosen is None and is_follow_up(segment) and context.last_entry is not None:
         chosen = follow_up_choice(faq, segment, context, match.candidates)
-    if hint is not None and chosen != hint and _BACK_REFERENCE.search(folded(segment)):
-        chosen = about_preamble(faq, segment, context, hint) or chosen
+    if _BACK_REFERENCE.search(folded(segment)):
+        if hint is not None and chosen != hint:
+            chosen = about_preamble(faq, segment, context, hint) or chosen
+        elif hint is None and context.last_entry is not None and chosen != context.last_entry:
+            chosen = about_earlier(faq, segment, context) or chosen
     real = tuple(c for c in match.candidates if c in loaded.kb.entries)
     if chosen is None and match.candidates and len(real) < 2:
         # A choice between an answer and "not covered" is no choice to offer: the
@@ -204,7 +227,12 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
     known = all(t in matcher.idf or t.isdigit() for t in tokens)
     top = [kb.entries.get(r[0]) or kb.not_covered.get(r[0]) for r in ranked[:3]]
     titles = {e.id: set(matcher.tokens(e.title, correct=False)) for e in top if e is not None}
-    for entry_id, score, fit in ranked:
+    others = {i: set().union(*(t for j, t in titles.items() if j != i)) for i in titles}
+    # Only an entry the context could lift to the top can change the decision: the rest of
+    # a long ranking (a big base shares "bts" with every entry) is left as it is.
+    floor = ranked[0][1] - MAX_LIFT
+    kept = [r for r in ranked if r[1] >= floor]
+    for entry_id, score, fit in kept:
         entry = kb.entries.get(entry_id) or kb.not_covered.get(entry_id)
         bonus = 0.0
         said = 0.0  # what the message's own words add (a track it names, its preamble)
@@ -214,7 +242,7 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
         # An entry scoped to a track or an audience is set aside for other prospects,
         # unless the question itself names what sets it apart ("l'examen du bloc 4",
         # "combien ça coûte à l'entreprise"): the words of its title no close rival has.
-        distinct = titles.get(entry_id, set()) - set().union(*(t for i, t in titles.items() if i != entry_id))
+        distinct = titles[entry_id] - others[entry_id] if entry_id in titles else set()
         named = bool(tokens & distinct)
         on_track = bool(entry.track) and entry.track == track or not entry.track and track in entry.instead
         if on_track and track == said_track:
@@ -239,7 +267,7 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
             adjusted = max(score + said, THRESHOLD - 0.0001)
         result.append((entry_id, round(adjusted, 4), fit))
     result.sort(key=lambda item: -item[1])
-    return result
+    return result + ranked[len(kept):]
 
 
 def preamble_entry(faq: "Faq", preamble: str) -> str | None:
@@ -288,6 +316,21 @@ def about_preamble(faq: "Faq", segment: str, context: ConversationContext, hint:
     text = f"{segment} {title}"
     carried = decide(reweigh(faq, text, context, faq.loaded.faq.ranked(text)))
     return hint if carried.entry_id == hint else None
+
+
+def about_earlier(faq: "Faq", segment: str, context: ConversationContext) -> str | None:
+    """What a question pointing back to the previous turn is about ("qui contacter pour cela ?").
+
+    Read with the title of the entry answered last, kept only when that reading lands
+    next to it (its related entries, its topic): after the exam arrangements, "pour
+    cela" is the disability contact, not the switchboard.
+    """
+    last = faq.loaded.kb.entries.get(context.last_entry or "")
+    if last is None or not all_known(faq, segment):
+        return None
+    text = f"{segment} {last.title}"
+    carried = decide(reweigh(faq, text, context, faq.loaded.faq.ranked(text)))
+    return carried.entry_id if carried.entry_id in neighbours(faq, context) else None
 
 
 def all_known(faq: "Faq", segment: str) -> bool:
@@ -352,7 +395,8 @@ def smalltalk_of(faq: "Faq", segment: str, faq_score: float,
     if not words <= loaded.smalltalk_words and (faq_score > 0 or _claimed(loaded.faq, segment)):
         return None  # other words, and the FAQ claims some of them: not small talk
     small = loaded.smalltalk.match(segment)
-    if small.entry_id is None or small.score < SMALLTALK_THRESHOLD or small.score < faq_score:
+    bar = SMALLTALK_WHOLE_THRESHOLD if words <= loaded.smalltalk_words else SMALLTALK_THRESHOLD
+    if small.entry_id is None or small.score < bar or small.score < faq_score:
         return None
     entry = loaded.kb.smalltalk[small.entry_id]
     return SegmentAnswer(segment, "smalltalk", None, small.score,
@@ -388,6 +432,8 @@ def read_message(faq: "Faq", text: str, context: ConversationContext) -> Reading
     parts = sentences(text) or [text]
     questions = [p for p in parts if is_question(p)]
     statements = [p for p in parts if not is_question(p)]
+    line = folded(text)
+    reading.introduction = not questions and not _REQUEST.search(line) and bool(_SELF.search(line))
     chatter = {}
     for part in statements:  # a greeting sentence is small talk, a preamble is context
         small = smalltalk_sentence(faq, part, context)
@@ -462,7 +508,10 @@ def answer_sentence(faq: "Faq", sentence: str, context: ConversationContext,
         # Clauses win when they ask different things, each read at least as surely as
         # the whole sentence ("je peux faire le bts et continuer en licence ?" is one question).
         if len({a.entry or a.template for a in found}) > 1 and min(a.score for a in found) >= whole.score:
-            return [a for a in answers if a.outcome != "smalltalk"]
+            # A clause that asks nothing and finds nothing ("wesh jsuis en terminale, c koi
+            # les jours et c payé cb ?") is the question's preamble, not a question to name.
+            return [a for a in answers if a.outcome != "smalltalk"
+                    and not (a.outcome == "unknown" and not is_question(a.segment))]
     if whole.outcome == "unknown" and len(parts) > 1:
         best = [a for a in (answer_segment(faq, p, context, before) for p in parts) if a.outcome == "answered"]
         if len(best) == 1:

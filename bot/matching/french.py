@@ -22,6 +22,10 @@ _APOSTROPHES = re.compile("[\u2018\u2019\u02bc\u2032`´]")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
+#: "là-bas" is a place word, not "bas" (a low level): one word, then a stop word.
+_THERE = re.compile(r"\bla bas\b")
+#: An elision written without its apostrophe ("jaimerais", "lalternance", "lentreprise").
+_GLUED_ELISION = re.compile(r"^(qu|[jldmtsn])(?=[aeiouyh])")
 
 #: "où" asks for a place; folded, it would be "ou" ("or"), a stop word, and "c'est où ?" would say
 #: nothing. It is read as one word of its own ("oulieu", not "lieu": "a eu lieu" is no place) when written with its accent, and, without it, where "or" cannot
@@ -55,6 +59,7 @@ SMS = {
     "entrprise": "entreprise", "entreprises": "entreprise", "alternance": "alternance",
     "etudes": "etude", "bac2": "bac 2", "mco": "mco", "bts": "bts", "bak": "bac", "nivo": "niveau",
     "tar": "tard", "fo": "faut", "fodra": "faudra", "pa": "pas", "kom": "comme",
+    "jusqua": "jusqu a", "jusquau": "jusqu au", "jusquen": "jusqu en",
 }
 
 #: Words that say nothing about the topic of a question. Question words that do carry
@@ -77,6 +82,8 @@ STOPWORDS = frozenset(
     depuis sait savent veulent voulu vouloir fais fait faites font ferai ferait perdu avance
     different differente differents exactement vraiment quand-meme quandmeme meme donc puis
     ensuite apres-ca bref enfin ah oh euh hein mdr lol ptdr svp stp jsp
+    serai serais serait serions seriez seraient sera seras serons serez seront soit soient
+    tant famille familles parent parents pourriez pourrait pourrais pourrions labas rapidement brievement simplement concretement precisement
     """.split()
 )
 
@@ -109,10 +116,27 @@ def _words(text: str) -> tuple[str, ...]:
     text = _NOT_WORD.sub(" ", text)
     text = _DIGIT_LETTER.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
+    text = _THERE.sub("labas", text)
     result: list[str] = []
     for word in text.split():
-        result.extend(SMS.get(word, word).split())
+        result.extend((SMS.get(word) or _unglued(word)).split())
     return tuple(result)
+
+
+def _unglued(word: str) -> str:
+    """A word with its glued elision cut off ("lalternance" -> "l alternance"), else the word.
+
+    Only when the word is not French and what follows the elision is: "lycee" and
+    "samedi" stay whole, "jaimerais" becomes "j aimerais". A dictionary, not a list of
+    spellings, decides, so any glued word is read.
+    """
+    from bot.matching.lexicon import is_french_word  # the dictionary imports this module
+
+    found = _GLUED_ELISION.match(word)
+    if found is None or len(word) - found.end() < 3 or is_french_word(word):
+        return word
+    rest = word[found.end():]
+    return f"{found.group(1)} {rest}" if is_french_word(rest) else word
 
 
 @lru_cache(maxsize=65536)

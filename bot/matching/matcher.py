@@ -202,6 +202,10 @@ class Matcher:
         self._docs: list[_Doc] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
         self._bags: dict[str, Counter[str]] = dict(entry_tokens)
+        self._entry_postings: dict[str, list[str]] = defaultdict(list)
+        for entry_id, bag in self._bags.items():
+            for tok in bag:
+                self._entry_postings[tok].append(entry_id)
         for entry_id, text, toks in raw_docs:
             if not toks:
                 continue
@@ -240,21 +244,36 @@ class Matcher:
         total = sum(weights.values())
         best_doc: dict[str, float] = defaultdict(float)
         left_out: _Doc | None = None
-        for doc_index in {i for t in query for i in self._postings.get(t, ())}:
+        # Each document's shared weight summed along the postings, in the query's order:
+        # at 10,000 examples a common word's postings are long, and walking them once
+        # costs less than testing every query word against every document reached.
+        shared_of: dict[int, float] = defaultdict(float)
+        for t in query:
+            w = weights[t]
+            for doc_index in self._postings.get(t, ()):
+                shared_of[doc_index] += w
+        for doc_index in sorted(shared_of):  # documents in index order: ties keep their order
+            shared = shared_of[doc_index]
             doc = self._docs[doc_index]
             if leave_out is not None and (doc.entry_id, doc.text) == leave_out:
                 left_out = doc
                 continue
-            shared = sum(weights[t] for t in query if t in doc.weights)
             query_cover, doc_cover = shared / total, shared / doc.total
             fit = math.sqrt(query_cover * doc_cover)
             best_doc[doc.entry_id] = max(best_doc[doc.entry_id], fit)
+        # How much of the query each entry's whole vocabulary covers, summed along the
+        # entries' postings (the query's order, as a sum over the query would add them).
+        covered: dict[str, float] = defaultdict(float)
+        for t, w in weights.items():
+            for entry_id in self._entry_postings.get(t, ()):
+                covered[entry_id] += w
         results = []
         for entry_id, fit in best_doc.items():
-            bag = self._bags[entry_id]
             if left_out is not None and left_out.entry_id == entry_id:
-                bag = bag - Counter(left_out.weights.keys())
-            bag_cover = sum(w for t, w in weights.items() if bag[t] > 0) / total
+                bag = self._bags[entry_id] - Counter(left_out.weights.keys())
+                bag_cover = sum(w for t, w in weights.items() if bag[t] > 0) / total
+            else:
+                bag_cover = covered[entry_id] / total
             score = FIT_WEIGHT * fit + (1 - FIT_WEIGHT) * bag_cover ** BAG_POWER
             results.append((entry_id, round(score, 4), fit))
         results.sort(key=lambda item: -item[1])
