@@ -1,28 +1,10 @@
-"""Which words are real French words, to tell a typo from a word the base does not know.
+"""Which words are real French words: the dictionary lives in :mod:`bot.matching.french`.
 
-Typo correction maps an unknown word to the closest word of the knowledge base.
-That is right for "salere" (salaire) but wrong for "copine" or "internat": they are
-real words the brochures never use, and correcting them to "coin" or "internet"
-would answer a question nobody asked. The French word list of pyspellchecker
-(a maintained package shipping word frequencies from OpenSubtitles) says which is
-which; accents are folded the same way as the prospects' text.
+This name stays for the callers that preload it (``handlers/app.py``) and read it
+(typo correction); keeping the dictionary beside ``fold`` leaves no import cycle.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from bot.matching.french import french_words, is_french_word
 
-from bot.matching.french import fold
-
-
-@lru_cache(maxsize=1)
-def french_words() -> frozenset[str]:
-    """Every word of the French dictionary, folded (loaded once per process, ~0.5 s)."""
-    from spellchecker import SpellChecker
-
-    dictionary = SpellChecker(language="fr", distance=1).word_frequency.dictionary
-    return frozenset(fold(word) for word in dictionary)
-
-
-def is_french_word(word: str) -> bool:
-    """True when a folded word is in the French dictionary."""
-    return word in french_words()
+__all__ = ["french_words", "is_french_word"]
