@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="exporter toutes les pré-inscriptions (CSV pour Excel)")
     export.add_argument("--csv", required=True, metavar="FICHIER", help="fichier CSV à écrire (« - » : la sortie standard)")
     commands.add_parser("stats", help="les statistiques sur 7 et 30 jours (comme /stats)")
+    reminders = commands.add_parser("reminders", help="les rappels qui partiraient ce jour-là (nombres par sorte, sans rien envoyer)")
+    reminders.add_argument("--today", type=dt.date.fromisoformat, help="le jour (AAAA-MM-JJ), aujourd'hui sinon")
     check = commands.add_parser("check", help="valider le dossier knowledge/")
     check.add_argument("--no-examples", action="store_true", help="ne pas vérifier les exemples avec le matcher")
     check.add_argument("--today", type=dt.date.fromisoformat, help="vérifier comme si on était ce jour (AAAA-MM-JJ)")
@@ -110,6 +112,8 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
         return cmd_export(settings, args.csv)
     if command == "stats":
         return cmd_stats(settings)
+    if command == "reminders":
+        return cmd_reminders(settings, args.today)
     if command in OPS_COMMANDS:
         return OPS_COMMANDS[command](settings, args)
     if command == "run":
@@ -134,7 +138,8 @@ def make_assistant(settings: Settings, clock: Clock | None = None, database: str
     """The assistant with its knowledge and database, as every front end needs it."""
     knowledge = KnowledgeStore(settings.knowledge_dir)
     db = open_database(database or settings.database)
-    return Assistant(knowledge, db, clock or Clock(), retention_months=settings.retention_months,
+    clock = clock or Clock(start=settings.bot_clock)
+    return Assistant(knowledge, db, clock, retention_months=settings.retention_months,
                      settings=settings)
 
 
@@ -266,6 +271,19 @@ def cmd_stats(settings: Settings) -> int:
     """Print the staff's ``/stats`` text (without the ``**`` markers)."""
     assistant = make_assistant(settings)
     print(assistant.staff.commands.stats_text().replace("**", ""))
+    return 0
+
+
+def cmd_reminders(settings: Settings, today: dt.date | None) -> int:
+    """Print what the reminder rounds would queue on that day: counts per kind, nobody named, nothing sent."""
+    from bot.reminders.sending import preview
+
+    assistant = make_assistant(settings)
+    day = today or assistant.clock.today()
+    counts = preview(assistant.db, assistant.knowledge.current.kb, day)
+    print(f"Rappels du {day.isoformat()} : {sum(v for k, v in counts.items() if not k.startswith('('))} à envoyer")
+    for kind, count in sorted(counts.items()):
+        print(f"  {kind} : {count}")
     return 0
 
 

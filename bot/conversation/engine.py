@@ -93,6 +93,10 @@ class Assistant:
         self.edit_handlers: dict[str, Handler] = {}
         #: Asked in turn before a free-text question is matched; one returning True took the message.
         self.text_interceptors: list[Callable[[Turn], bool]] = []
+        #: Called after a free-text question was answered (reminders offer "Je te préviens ?" there).
+        self.after_answer: list[Callable[[Turn, Answer], None]] = []
+        #: Extra lines of ``/mesdonnees``, one function per feature that stores something about a person.
+        self.data_sections: list[Callable[[Turn], list[str]]] = []
         for install in default_features():
             install(self)
 
@@ -187,6 +191,8 @@ class Assistant:
         if len(text) > faq_module.MAX_QUESTION_CHARS:
             turn.say(Reply(turn.faq.render.text("general.message_tronque")))
         turn.replies.extend(answer.replies)
+        for hook in self.after_answer:
+            hook(turn, answer)
         # No health detail is ever stored, even in the question log (staff read it in
         # /sans_reponse): the question is answered, its text replaced by a marker.
         health = mentions_health(text, turn.faq.kb.health_words)

@@ -19,4 +19,6 @@ def default_features() -> list[Feature]:
     from bot.registration.flow import install as registration  # imported here: it imports the engine's types
     from bot.staff.desk import install as staff  # after the form: it wraps /start and subscribes to confirmations
 
-    return [registration, staff]
+    from bot.reminders.feature import install as reminders  # after staff: a follow-up answer notes the lead
+
+    return [registration, staff, reminders]

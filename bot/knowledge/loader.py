@@ -126,6 +126,9 @@ def load_knowledge(directory: Path) -> tuple[KnowledgeBase, list[Problem]]:
         kb.cues = _read_cues(ctx, directory / "context.yaml")
     _check_required_texts(ctx, directory, kb)
     _check_references(ctx, kb)
+    from bot.reminders.knowledge import read_reminders  # here: it reads with this module's helpers
+
+    kb.reminders = read_reminders(ctx, directory, kb)
     _read_english(ctx, directory / ENGLISH_FILE, kb)
     return kb, ctx.problems
 
