@@ -207,3 +207,14 @@ def test_preview_counts_per_kind_without_sending(assistant, clock) -> None:
     counts = preview(assistant.db, assistant.knowledge.current.kb, dt.date(2026, 3, 18))
     assert counts == {"portes_ouvertes": 1}
     assert reminders_sent(assistant) == []
+
+
+def test_the_retention_purge_removes_reminders(assistant, clock) -> None:
+    from bot.storage.personal import purge
+
+    say(assistant, Kind.BUTTON, "rp:on:portes_ouvertes")
+    round_at(assistant, clock, dt.datetime(2026, 3, 18, 10, 30, tzinfo=PARIS))
+    later = dt.datetime(2030, 3, 18, 10, 30, tzinfo=PARIS)
+    purge(assistant.db, later, 36, 180)
+    for table in ("reminder_subscriptions", "reminder_log"):
+        assert assistant.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
