@@ -81,6 +81,9 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
     assistant: Assistant = context.application.bot_data["assistant"]
     counts = run_round(assistant.db, assistant.knowledge.current, assistant.clock.now())
+    campaigns = getattr(getattr(assistant, "staff", None), "campaigns", None)
+    if campaigns is not None:
+        campaigns.report_finished()  # a campaign with nothing left to send gets its report
     if any(key.startswith(("queued", "dropped")) for key in counts):
         log.info("reminder round: %s", dict(counts))
         assistant.wake_delivery()

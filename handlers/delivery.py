@@ -59,7 +59,7 @@ LabelResend = Callable[[Delivery], Delivery]
 #: A chat's queue: (audience, chat id as stored; None for the staff group).
 ChatKey = tuple[str, int | None]
 #: Kinds of row better lost than sent twice (a reminder): one in flight at a crash is not sent again.
-AT_MOST_ONCE = frozenset({"reminder"})
+AT_MOST_ONCE = frozenset({"reminder", "campaign"})
 #: Errors of an edit that no retry can fix: the message was deleted, or is too old to be edited.
 _EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited")
 _THREAD_GONE = ("thread not found", "topic_deleted", "topic_closed")

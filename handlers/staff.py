@@ -90,7 +90,7 @@ def staff_input(update: Update, bot_username: str | None) -> StaffInput | None:
         return StaffInput(chat.id, user.id, user.first_name or "", text=text, message_id=message.message_id,
                           reply_to_message_id=reply_to, message_thread_id=_thread_of(message),
                           update_id=update.update_id, edited=True)
-    return StaffInput(chat.id, user.id, user.first_name or "", text=text if not command else "",
+    return StaffInput(chat.id, user.id, user.first_name or "", text=text,  # /campagne reads its whole text
                       command=command, args=args, message_id=message.message_id,
                       reply_to_message_id=reply_to, message_thread_id=_thread_of(message),
                       update_id=update.update_id)

@@ -186,3 +186,44 @@ def test_kill_during_a_reminder_round_never_sends_twice(botapi_double, bot_proce
     assert missing <= lost_ids  # a reminder not received was in flight at the kill, and is counted as lost
     assert all(per_person[user] == 1 for user in people if user not in lost_ids)  # the others: exactly once
     assert len(lost_ids) <= 1  # at most the one request in flight
+
+
+def test_a_campaign_with_preview_confirmation_and_two_kills(botapi_double, bot_process_factory,
+                                                            tmp_path: Path) -> None:
+    double = botapi_double
+    double.register_group(STAFF, "Admissions", members=[{"id": MARIE, "first_name": "Marie"}])
+    bot = bot_process_factory(BOT_CLOCK="2026-03-16T12:00:00", STAFF_CHAT_ID=STAFF, STAFF_USER_IDS=str(MARIE),
+                              OFFICE_HOURS="00:00-23:59:59", OFFICE_DAYS="1-7", **FAST)
+    opt_in_open_days(double, PROSPECT)  # one through Telegram...
+    ask(double, PROSPECT + 1, "c'est quand les portes ouvertes ?", "portes ouvertes")  # ...one who never said yes
+    db = sqlite3.connect(tmp_path / "bot.db")  # ...and more who said yes earlier
+    people = [PROSPECT] + list(range(9000, 9029))
+    for user in people[1:]:
+        double.register_user(user, "P")  # they talked to the bot before
+    db.executemany("INSERT INTO reminder_subscriptions (user_id, kind, consent_at) VALUES (?, 'portes_ouvertes', ?)",
+                   [(user, "2026-03-10T10:00:00+01:00") for user in people[1:]])
+    db.commit()
+    db.close()
+    mark = double.mark()
+    double.push_command(MARIE, "/campagne", "tous", "Réunion", "d'information", "mardi", chat_id=STAFF)
+    preview = double.wait_for_text(STAFF, "Aperçu de la campagne", since=mark)
+    assert "30" in preview["text"] and "Réunion d'information mardi" in preview["text"]
+    double.inject("sendMessage", delay=0.3, times=None)  # slow Telegram: the kills fall mid-campaign
+    mark = double.mark()
+    double.click_button(MARIE, "✅ Envoyer à 30", chat_id=STAFF)
+    for _ in range(2):  # kill -9 twice while it sends
+        seen = len(double.calls("sendMessage", since=mark))
+        double.wait_until(lambda: len(double.calls("sendMessage", since=mark)) >= seen + 4, 30, "a few more messages")
+        bot.restart(crash=True)
+    double.clear_faults()
+    report = double.wait_for_text(STAFF, "Bilan de la campagne", timeout=60)
+    received = {user: len([m for m in double.messages_to(user) if "Réunion d'information" in m.get("text", "")])
+                for user in people}
+    assert max(received.values()) == 1, received  # never twice
+    lost = {r[0] for r in rows(tmp_path, "SELECT chat_id FROM outbox WHERE kind = 'campaign' AND status = 'failed'")}
+    assert {u for u, n in received.items() if n == 0} <= lost and len(lost) <= 2  # at most one per kill, counted
+    assert [m for m in double.messages_to(PROSPECT + 1) if "Réunion" in m.get("text", "")] == []
+    assert f"{30 - len(lost)} envoyé(s)" in report["text"]
+    mark = double.mark()
+    double.push_command(MARIE, "/campagnes", chat_id=STAFF)
+    assert "30 destinataire(s)" in double.wait_for_text(STAFF, "Campagnes", since=mark)["text"]

@@ -47,6 +47,7 @@ RUNTIME_PLACEHOLDERS = frozenset(
         "annee", "age", "min", "max", "delai", "liste", "sujet", "suite", "mois",
         "id", "debut", "fin", "jour", "message", "pourcent", "quand", "annees",
         "montant", "smic", "tranche",  # the legal minimum pay (texts/situation.yaml)
+        "segment", "envoyes", "bloques", "echecs", "attente",  # staff campaigns (texts/staff.yaml)
     }
 )
 

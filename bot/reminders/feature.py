@@ -238,4 +238,9 @@ def install(assistant: Assistant) -> Reminders:
     assistant.data_sections.append(feature.data_lines)
     register_eraser("reminders", erase_reminders)
     assistant.reminders = feature  # type: ignore[attr-defined]
+    desk = getattr(assistant, "staff", None)
+    if desk is not None:  # campaigns go to the prospects who opted in
+        from bot.staff.campaigns import install as campaigns
+
+        campaigns(desk)
     return feature

@@ -112,6 +112,8 @@ class StaffDesk:
         self.leads = LeadDesk(self)
         self.handoffs = HandoffDesk(self)
         self.commands = StaffCommands(self)
+        #: Buttons of other features, by callback-data prefix.
+        self.button_owners: dict[str, Any] = {}
         #: The staff group's administrators: the staff when ``STAFF_USER_IDS`` is empty.
         self.group_admins: frozenset[int] = frozenset()
 
@@ -238,6 +240,9 @@ class StaffDesk:
             return self.leads.on_button(inp)
         if data.startswith(self.handoffs.STAFF_PREFIX):
             return self.handoffs.on_staff_button(inp)
+        owner = next((o for p, o in self.button_owners.items() if data.startswith(p)), None)
+        if owner is not None:  # features added later (campaigns)
+            return owner(inp)
         return StaffResult(notice=self.text("staff.bouton_indisponible"))
 
     # --- helpers for the parts -----------------------------------------------------------

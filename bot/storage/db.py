@@ -133,6 +133,9 @@ def _v11_reminders(db: sqlite_utils.Database) -> None:
     from bot.reminders.store import create_reminder_tables
 
     create_reminder_tables(db)
+    from bot.staff.campaigns import create_campaign_table
+
+    create_campaign_table(db)
 
 
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
