@@ -197,7 +197,9 @@ def test_mesdonnees_shows_reminders_and_supprimer_erases_them(assistant, clock) 
     round_at(assistant, clock, dt.datetime(2026, 3, 18, 10, 30, tzinfo=PARIS))
     text = say(assistant, Kind.COMMAND, "mesdonnees")
     assert "journées portes ouvertes : accord le 12 mars 2026" in text and "envoyé le 18 mars 2026" in text
+    assert assistant.db.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'").fetchone()[0] == 1
     erase_person(assistant.db, ZOE.user_id)
+    assert assistant.db.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'").fetchone()[0] == 0
     for table in ("reminder_subscriptions", "reminder_log", "reminder_events", "reminder_people"):
         assert assistant.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
 

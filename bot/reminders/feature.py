@@ -210,13 +210,16 @@ class Reminders:
         render = turn.faq.render
         subscriptions = [(k, c) for k, c, stopped in self.store.subscriptions(turn.user_id) if stopped is None]
         sent = self.store.sent_to(turn.user_id)
-        if not subscriptions and not sent:
+        campaigns = self.store.campaigns_received(turn.user_id)
+        if not subscriptions and not sent and not campaigns:
             return []
         lines = [render.text("rappels.donnees_abonnements")]
         lines += [render.text("rappels.donnees_abonnement", sujet=self.names(turn, [k]) or k, date=_day(c))
                   for k, c in subscriptions]
         lines += [render.text("rappels.donnees_envoye", sujet=self.names(turn, [k]) or k, date=_day(at))
                   for k, at in sent]
+        if campaigns:
+            lines.append(render.text("rappels.donnees_campagnes", n=campaigns))
         return lines
 
 

@@ -80,12 +80,14 @@ class ReminderStore:
 
     # --- blocked -----------------------------------------------------------------------
     def mark_blocked_from_outbox(self, now: dt.datetime) -> int:
-        """Prospects the outbox found unreachable (403: they blocked the bot) are marked, never retried."""
+        """Prospects the outbox found unreachable (403: they blocked the bot) are marked, never retried.
+
+        Read from the reminders and campaign messages the outbox gave up on.
+        """
         return self.db.execute(
             "INSERT OR IGNORE INTO reminder_people (user_id, blocked_at) "
-            "SELECT DISTINCT o.chat_id, ? FROM outbox o JOIN reminder_log l ON l.outbox_id = o.id "
-            "WHERE o.audience = 'prospect' AND o.status = 'failed' AND o.last_error LIKE '403%'",
-            [_stamp(now)]).rowcount
+            "SELECT DISTINCT chat_id, ? FROM outbox WHERE audience = 'prospect' AND kind IN ('reminder', 'campaign') "
+            "AND status = 'failed' AND last_error LIKE '403%'", [_stamp(now)]).rowcount
 
     def blocked(self, user_id: int) -> bool:
         return self.db.execute("SELECT 1 FROM reminder_people WHERE user_id = ? AND blocked_at IS NOT NULL",
@@ -127,12 +129,23 @@ class ReminderStore:
         return self.db.execute("SELECT kind, at FROM reminder_log WHERE user_id = ? AND status = ? ORDER BY id",
                                [user_id, QUEUED]).fetchall()
 
+    def campaigns_received(self, user_id: int) -> int:
+        """Messages of staff campaigns sent to this prospect (``/mesdonnees``)."""
+        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE audience = 'prospect' AND chat_id = ? "
+                               "AND kind = 'campaign' AND status = 'sent'", [user_id]).fetchone()[0]
+
     def subscriptions(self, user_id: int) -> list[tuple[str, str, str | None]]:
         return self.db.execute("SELECT kind, consent_at, stopped_at FROM reminder_subscriptions WHERE user_id = ? "
                                "ORDER BY consent_at", [user_id]).fetchall()
 
 
 def erase_reminders(db: sqlite_utils.Database, user_id: int) -> int:
-    """``/supprimer`` and the retention purge: every reminder row of the person goes."""
-    return sum(db.execute(f"DELETE FROM {table} WHERE user_id = ?", [user_id]).rowcount
-               for table in ("reminder_subscriptions", "reminder_people", "reminder_events", "reminder_log"))
+    """``/supprimer`` and the retention purge: every reminder row of the person goes.
+
+    So do their reminder and campaign messages still in the outbox: one not yet sent
+    must not reach a person who asked to be forgotten.
+    """
+    outbox = db.execute("DELETE FROM outbox WHERE audience = 'prospect' AND chat_id = ? "
+                        "AND kind IN ('reminder', 'campaign')", [user_id]).rowcount
+    return outbox + sum(db.execute(f"DELETE FROM {table} WHERE user_id = ?", [user_id]).rowcount
+                        for table in ("reminder_subscriptions", "reminder_people", "reminder_events", "reminder_log"))

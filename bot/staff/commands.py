@@ -31,8 +31,6 @@ STAFF_COMMANDS: list[tuple[str, str]] = [
     ("stats", "staff.cmd_stats"),
     ("sans_reponse", "staff.cmd_sans_reponse"),
     ("recharger", "staff.cmd_recharger"),
-    ("campagne", "staff.cmd_campagne"),
-    ("campagnes", "staff.cmd_campagnes"),
     ("fin", "staff.cmd_fin"),
     ("aide", "staff.cmd_aide"),
 ]
