@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     qr.add_argument("source", metavar="SOURCE", help="le nom de la campagne : A-Z a-z 0-9 _ -, 64 caractères au plus")
     qr.add_argument("--out", metavar="FICHIER", help="image à écrire, .png ou .svg (sinon : dans le terminal)")
     qr.add_argument("--bot-username", metavar="NOM", help="le nom du bot (sinon : demandé à Telegram, getMe)")
+    reminders = commands.add_parser("reminders", help="les rappels qui partiraient ce jour-là (nombres par sorte, sans rien envoyer)")
+    reminders.add_argument("--today", type=dt.date.fromisoformat, help="le jour (AAAA-MM-JJ), aujourd'hui sinon")
     check = commands.add_parser("check", help="valider le dossier knowledge/")
     check.add_argument("--no-examples", action="store_true", help="ne pas vérifier les exemples avec le matcher")
     check.add_argument("--today", type=dt.date.fromisoformat, help="vérifier comme si on était ce jour (AAAA-MM-JJ)")
@@ -118,6 +120,8 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
         return cmd_stats(settings)
     if command == "qr":
         return cmd_qr(settings, args.source, args.out, args.bot_username)
+    if command == "reminders":
+        return cmd_reminders(settings, args.today)
     if command in OPS_COMMANDS:
         return OPS_COMMANDS[command](settings, args)
     if command == "run":
@@ -290,6 +294,19 @@ def _bot_username(settings: Settings) -> str | None:
     from handlers.doctor import bot_username
 
     return asyncio.run(bot_username(settings))
+
+
+def cmd_reminders(settings: Settings, today: dt.date | None) -> int:
+    """Print what the reminder rounds would queue on that day: counts per kind, nobody named, nothing sent."""
+    from bot.reminders.sending import preview
+
+    assistant = make_assistant(settings)
+    day = today or assistant.clock.today()
+    counts = preview(assistant.db, assistant.knowledge.current.kb, day)
+    print(f"Rappels du {day.isoformat()} : {sum(v for k, v in counts.items() if not k.startswith('('))} à envoyer")
+    for kind, count in sorted(counts.items()):
+        print(f"  {kind} : {count}")
+    return 0
 
 
 def cmd_chat(settings: Settings) -> int:

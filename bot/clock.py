@@ -1,26 +1,43 @@
 """The bot lives in Europe/Paris time.
 
 "Today", deadlines and office hours are computed here and only here, so that a test
-or ``run_bot.py ask --today`` can pin the date without touching the system clock.
+or ``run_bot.py ask --today`` can pin the date without touching the system clock,
+and ``BOT_CLOCK`` can start the bot at another instant (reminders are tested that way).
 """
 from __future__ import annotations
 
 import datetime as dt
+import time
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
-class Clock:
-    """Gives the current Paris time, or a fixed day when one is pinned."""
+def parse_bot_clock(raw: str) -> dt.datetime:
+    """``BOT_CLOCK`` as an aware datetime: an ISO date-time read as Paris time unless it says otherwise."""
+    start = dt.datetime.fromisoformat(raw.strip())
+    return start.replace(tzinfo=PARIS) if start.tzinfo is None else start.astimezone(PARIS)
 
-    def __init__(self, pinned_day: dt.date | None = None) -> None:
+
+class Clock:
+    """Gives the current Paris time, a fixed day when one is pinned, or a shifted time.
+
+    ``start`` (``BOT_CLOCK``) makes "now" begin at that instant and then advance
+    with the real clock: a frozen instant would stop every delay (retries, reminders
+    due in an hour) from ever expiring.
+    """
+
+    def __init__(self, pinned_day: dt.date | None = None, start: dt.datetime | None = None) -> None:
         self.pinned_day = pinned_day
+        self.start = start
+        self._origin = time.monotonic()
 
     def now(self) -> dt.datetime:
         """The current time in Paris (on the pinned day at noon when one is pinned)."""
         if self.pinned_day is not None:
             return dt.datetime.combine(self.pinned_day, dt.time(12, 0), tzinfo=PARIS)
+        if self.start is not None:
+            return self.start + dt.timedelta(seconds=time.monotonic() - self._origin)
         return dt.datetime.now(PARIS)
 
     def today(self) -> dt.date:

@@ -19,7 +19,8 @@ def make_assistant(settings: Settings, clock: Clock | None = None, database: str
     """The assistant with its knowledge and database, as every front end needs it."""
     knowledge = KnowledgeStore(settings.knowledge_dir)
     db = open_database(database or settings.database)
-    return Assistant(knowledge, db, clock or Clock(), retention_months=settings.retention_months,
+    clock = clock or Clock(start=settings.bot_clock)  # BOT_CLOCK: tests and demonstrations move "now"
+    return Assistant(knowledge, db, clock, retention_months=settings.retention_months,
                      settings=settings)
 
 

@@ -61,6 +61,19 @@ class Settings:
     #: When the staff group's daily digest is posted (Paris time, on ``office_days``): ``DIGEST_TIME``
     #: (``off``: no digest).
     digest_time: dt.time | None = dt.time(8, 30)
+    #: ``BOT_CLOCK``: the bot's "now" starts at this Paris instant (tests, demonstrations); None: the real time.
+    bot_clock: dt.datetime | None = None
+    #: Seconds between two reminder rounds (``BOT_REMINDER_SECONDS``; tests shorten it).
+    reminder_seconds: float = 300.0
+
+
+def _bot_clock(raw: str) -> dt.datetime | None:
+    """``BOT_CLOCK`` read as Paris time, or None when unset."""
+    if not raw.strip():
+        return None
+    from bot.clock import parse_bot_clock
+
+    return parse_bot_clock(raw)
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -105,6 +118,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         webhook_port=int(env.get("WEBHOOK_PORT", "") or defaults.webhook_port),
         webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
         context_fade_minutes=int(env.get("CONTEXT_FADE_MINUTES", "") or defaults.context_fade_minutes),
+        bot_clock=_bot_clock(env.get("BOT_CLOCK", "")),
+        reminder_seconds=float(env.get("BOT_REMINDER_SECONDS", "") or defaults.reminder_seconds),
     )
 
 

@@ -57,6 +57,7 @@ PROSPECT_COMMANDS = [
     ("inscription", "Me pré-inscrire"),
     ("conseiller", "Parler à une personne"),
     ("aide", "Ce que je sais faire"),
+    ("rappels", "Mes rappels"),
     ("mesdonnees", "Voir mes données"),
     ("supprimer", "Effacer mes données"),
     ("annuler", "Abandonner la pré-inscription"),
@@ -75,17 +76,32 @@ async def post_init(application: Application) -> None:
     application.job_queue.run_daily(stale_knowledge_job, time=STALE_CHECK_TIME, name="stale-knowledge")
     application.job_queue.run_once(stale_knowledge_job, 60, name="stale-knowledge-at-start")
     application.job_queue.run_repeating(console_tick_job, interval=CONSOLE_TICK, first=2, name="staff-console")
+    seconds = application.bot_data["assistant"].settings.reminder_seconds
+    application.job_queue.run_repeating(reminder_job, interval=seconds, first=min(seconds, 5), name="reminders")
 
 
 async def console_tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every minute: lead recalls and the daily digest when due (``bot/staff/followup.py``)."""
-    desk = getattr(context.application.bot_data["assistant"], "staff", None)
+    desk = context.application.bot_data["assistant"].staff
     if desk is not None and desk.followup.tick():
         context.application.bot_data["assistant"].wake_delivery()
 
 
 #: Seconds between two looks at the recalls and the digest.
 CONSOLE_TICK = 60
+
+
+async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Often: queue the reminders due now in the outbox (``bot/reminders/sending.py``), then wake delivery."""
+    from bot.reminders.sending import run_round
+
+    assistant: Assistant = context.application.bot_data["assistant"]
+    counts = run_round(assistant.db, assistant.knowledge.current, assistant.clock.now())
+    if assistant.staff is not None and assistant.staff.campaigns is not None:
+        assistant.staff.campaigns.report_finished()  # a campaign with nothing left to send gets its report
+    if any(key.startswith(("queued", "dropped")) for key in counts):
+        log.info("reminder round: %s", dict(counts))
+        assistant.wake_delivery()
 
 
 async def stale_knowledge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -177,6 +193,9 @@ def run_telegram(settings: Settings) -> None:
     """Run the bot with long polling until SIGTERM or Ctrl-C."""
     with bot_running_lock(settings.database):  # tells `restore` that a bot runs on this database
         assistant = make_assistant(settings)
+        if settings.bot_clock is not None:
+            log.warning("BOT_CLOCK is set: the bot's clock starts at %s (Paris), not the real time",
+                        settings.bot_clock.isoformat(timespec="seconds"))
         asyncio.run(serve(build_application(settings, assistant), assistant, settings))
 
 

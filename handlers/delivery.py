@@ -29,6 +29,7 @@ waiting go out as one message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from typing import Awaitable, Callable
@@ -56,6 +57,8 @@ ThreadLost = Callable[[Delivery], None]
 LabelResend = Callable[[Delivery], Delivery]
 #: A chat's queue: (audience, chat id as stored; None for the staff group).
 ChatKey = tuple[str, int | None]
+#: Kinds of row better lost than sent twice (a reminder): one in flight at a crash is not sent again.
+AT_MOST_ONCE = frozenset({"reminder", "campaign"})
 #: Errors of an edit that no retry can fix: the message was deleted, or is too old to be edited.
 _EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited")
 _THREAD_GONE = ("thread not found", "topic_deleted", "topic_closed")
@@ -88,6 +91,7 @@ class Deliverer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._lanes: dict[ChatKey, asyncio.Task[int]] = {}
+        self._at_most_once = asyncio.Lock()
 
     def kick(self) -> None:
         """Ask for a delivery round now (the core just queued something)."""
@@ -185,12 +189,18 @@ class Deliverer:
         A row Telegram refuses for good never holds its queue: it is marked failed,
         staff are told once (:attr:`on_problem`), and True lets the lane go on.
         """
+        if delivery.maybe_posted and delivery.kind in AT_MOST_ONCE:  # may be out already: lost, never doubled
+            self.outbox.fail(delivery.id, "in flight when the process stopped")
+            log.info("delivery %s (%s): in flight at a crash, not sent again", delivery.id, delivery.kind)
+            return True
         group = [delivery, *self.outbox.followers(delivery)]
         if len(group) > 1:
             text = "\n".join(row.reply.text for row in group)
             delivery = dataclasses.replace(delivery, reply=dataclasses.replace(delivery.reply, text=text))
         try:
-            message_id = await self._call(delivery, chat_id, [row.id for row in group])
+            # One reminder in flight at a time: a kill can then lose at most that one (never doubled).
+            async with self._at_most_once if delivery.kind in AT_MOST_ONCE else contextlib.nullcontext():
+                message_id = await self._call(delivery, chat_id, [row.id for row in group])
         except RetryAfter as exc:
             wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
             self.outbox.retry_later(delivery.id, self.clock.now(), "429", float(wait))

@@ -108,7 +108,7 @@ class DurablePoller:
         log.error("update(s) %s could not be read and were quarantined (%d in all): see table quarantine",
                   ", ".join(str(i) for i in update_ids), self.inbox.quarantined_total())
         assistant = self.application.bot_data.get("assistant")
-        desk = getattr(assistant, "staff", None)
+        desk = assistant.staff
         if desk is None or not desk.enabled:
             return
         try:  # the notice must never cost the batch: the updates are stored whatever happens to it

@@ -89,7 +89,7 @@ def staff_input(update: Update, bot_username: str | None) -> StaffInput | None:
         return StaffInput(chat.id, user.id, user.first_name or "", text=text, message_id=message.message_id,
                           reply_to_message_id=reply_to, message_thread_id=_thread_of(message),
                           update_id=update.update_id, edited=True)
-    return StaffInput(chat.id, user.id, user.first_name or "", text=text if not command else "",
+    return StaffInput(chat.id, user.id, user.first_name or "", text=text,  # /campagne reads its whole text
                       command=command, args=args, message_id=message.message_id,
                       reply_to_message_id=reply_to, message_thread_id=_thread_of(message),
                       update_id=update.update_id)
@@ -251,7 +251,7 @@ def delivery_hooks(bot: Bot, assistant: object) -> dict[str, object]:
 
     None without the staff feature.
     """
-    desk: StaffDesk | None = getattr(assistant, "staff", None)
+    desk: StaffDesk | None = assistant.staff
     if desk is None:
         return {}
     topics = ForumTopics(bot, desk)

@@ -139,7 +139,7 @@ def test_a_version_6_database_is_migrated_and_its_pending_rows_go_unlabelled(tmp
     old.conn.close()
 
     db = open_database(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)  # never a fixed count: branches add some
     (row,) = Outbox(db).due(now)
     assert row.ref == "MCO-HHHHHH" and not row.maybe_posted
     assert Outbox(db).settle_interrupted() == 0

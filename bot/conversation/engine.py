@@ -31,6 +31,7 @@ from bot.storage.updates import HandledUpdates
 
 if TYPE_CHECKING:
     from bot.staff.desk import StaffDesk
+    from bot.reminders.feature import Reminders
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,10 @@ class Assistant:
         self.checkpoint_due = False
         #: Called after a free-text question was answered and logged (the feedback buttons).
         self.after_answer: list[Callable[[Turn, Answer], None]] = []
+        #: The opt-in reminders, once their feature installed them (``bot/reminders/feature.py``).
+        self.reminders: Reminders | None = None
+        #: Extra lines of ``/mesdonnees``, one function per feature that stores something about a person.
+        self.data_sections: list[Callable[[Turn], list[str]]] = []
         for install in default_features():
             install(self)
 
@@ -181,6 +186,8 @@ class Assistant:
         if len(text) > faq_module.MAX_QUESTION_CHARS:
             turn.say(Reply(turn.faq.render.text("general.message_tronque")))
         turn.replies.extend(answer.replies)
+        for hook in self.after_answer:
+            hook(turn, answer)
         # No health detail is ever stored, even in the question log (staff read it in
         # /sans_reponse): the question is answered, its text replaced by a marker.
         health = mentions_health(text, turn.faq.kb.health_words)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from bot.conversation.feedback import install as feedback
 from bot.registration.flow import install as registration
+from bot.reminders.feature import install as reminders  # after staff: a follow-up answer notes the lead
 from bot.staff.desk import install as staff
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ Feature = Callable[["Assistant"], None]
 def default_features() -> list[Feature]:
     """The features of the production bot, in the order they are installed.
 
-    The staff desk comes after the form: it wraps /start and subscribes to confirmations.
+    The staff desk comes after the form: it wraps /start and subscribes to confirmations;
+    reminders come after the staff desk: a follow-up answer notes the lead.
     """
-    return [registration, staff, feedback]
+    return [registration, staff, feedback, reminders]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 from typing import Union
 
 FactValue = Union[str, int, float, dt.date]
@@ -142,6 +143,8 @@ class KnowledgeBase:
     #: Phrases that tell who is asking or which path they want (``context.yaml``):
     #: ``{"audience.parent": [...], "track.bloc4": [...], "register.vous": [...]}``.
     cues: dict[str, list[str]] = field(default_factory=dict)
+    #: The kinds of opt-in reminder by id (``reminders.yaml``, see ``bot/reminders/``).
+    reminders: dict[str, Any] = field(default_factory=dict)
 
     def entries_of_topic(self, topic_id: str) -> list[Entry]:
         """The entries listed under a topic of the menu, in file order."""

@@ -22,7 +22,7 @@ from bot.registration import steps, validators
 from bot.storage import staff
 
 #: The text files of ``knowledge/texts/``: each must exist.
-TEXT_FILES = ("general", "dates", "form", "validation", "staff")
+TEXT_FILES = ("general", "dates", "form", "validation", "staff", "rappels")
 
 KEY_LITERAL = re.compile(rf"^({'|'.join(TEXT_FILES)})\.[a-z][a-z0-9_]*$")
 #: The folders whose Python source may ask for a text.
@@ -57,6 +57,9 @@ def built_text_keys() -> frozenset[str]:
     keys |= {f"staff.evenement_{event}" for event in (staff.CREATED, staff.UPDATED, staff.STATUS)}
     keys |= {f"form.statut_{status}" for status in staff.LEAD_STATUSES}  # /mesdonnees, in the prospect's words
     keys |= {f"form.evenement_{event}" for event in (staff.CREATED, staff.UPDATED)}
+    from bot.reminders.feature import ANSWER_EVENTS  # a follow-up answered is an event of the lead
+
+    keys |= {f"{side}.evenement_{event}" for event in ANSWER_EVENTS.values() for side in ("staff", "form")}
     return frozenset(keys)
 
 

@@ -572,6 +572,8 @@ class RegistrationFlow:
         age = (turn.state.get("context") or {}).get("age")  # said in the conversation (own case)
         if isinstance(age, int):
             extra.append(self._t(turn, "form.donnees_age", age=age))
+        for section in self.assistant.data_sections:  # what other features keep (reminders...)
+            extra += section(turn)
         if extra:
             lines += [""] + extra
         if registration is None and draft is None and not extra:

@@ -48,6 +48,7 @@ from bot.storage.personal import register_eraser
 from bot.storage.staff import KIND_LEAD, KIND_REQUEST, erase_staff_data, forget_lead
 
 if TYPE_CHECKING:
+    from bot.staff.campaigns import CampaignDesk
     from bot.conversation.engine import Assistant
 
 #: Outbox kind of the notice that a message could not be delivered (ref = the row concerned).
@@ -67,6 +68,10 @@ class StaffDesk:
         self.followup = FollowUp(self)
         self.alerts = Alerts(self)
         self.commands = StaffCommands(self)
+        #: Buttons of other features, by callback-data prefix.
+        self.button_owners: dict[str, Any] = {}
+        #: ``/campagne``, once the reminders feature installed it (``bot/staff/campaigns.py``).
+        self.campaigns: CampaignDesk | None = None
         #: The staff group's administrators: the staff when ``STAFF_USER_IDS`` is empty.
         self.group_admins: frozenset[int] = frozenset()
 
@@ -199,6 +204,9 @@ class StaffDesk:
             return self.handoffs.on_staff_button(inp)
         if data.startswith(self.teach.PREFIX):
             return self.teach.on_button(inp)
+        owner = next((o for p, o in self.button_owners.items() if data.startswith(p)), None)
+        if owner is not None:  # features added later (campaigns)
+            return owner(inp)
         return StaffResult(notice=self.text("staff.bouton_indisponible"))
 
     # --- helpers for the parts -----------------------------------------------------------

@@ -158,7 +158,7 @@ class LeadDesk:
         render = self.desk.render()
         lines = [self.text(lead), "", render.text("staff.historique")]
         for event in self.store.history(lead["ref"]):
-            if event["event"] == CREATED or event["event"] == UPDATED:
+            if event["event"] in (CREATED, UPDATED) or event["event"].startswith("relance_"):  # reminders' answers
                 what = render.text(f"staff.evenement_{event['event']}")
             else:
                 qui = render.text("staff.qui", prenom=clean(event["staff_name"], 40) or "?", id=event["staff_id"])

@@ -135,10 +135,18 @@ def _v11_console(db: sqlite_utils.Database) -> None:
     create_console_tables(db)
 
 
+def _v12_reminders(db: sqlite_utils.Database) -> None:
+    """Opt-in reminders: consent, events, and what was sent once (see ``bot/reminders/store.py``)."""
+    from bot.storage.reminders_schema import create_campaign_table, create_reminder_tables
+
+    create_reminder_tables(db)
+    create_campaign_table(db)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
                                _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts,
                                _v8_registration_intake, _v9_outbox_priority, _v10_quarantine,
-                               _v11_console]
+                               _v11_console, _v12_reminders]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

@@ -125,6 +125,8 @@ _TRACES = """
     UNION ALL SELECT user_id, julianday(COALESCE(closed_at, opened_at)) FROM handoffs
     UNION ALL SELECT user_id, julianday(at) FROM questions WHERE user_id IS NOT NULL
     UNION ALL SELECT user_id, julianday(at) FROM lead_events WHERE user_id IS NOT NULL
+    UNION ALL SELECT user_id, julianday(COALESCE(stopped_at, consent_at)) FROM reminder_subscriptions
+    UNION ALL SELECT user_id, julianday(at) FROM reminder_log
 """
 
 
