@@ -79,7 +79,7 @@ class Assistant:
         self.staff: StaffDesk | None = None
         #: Set by an erasure: the front end checkpoints the WAL once the turn is committed.
         self.checkpoint_due = False
-        #: Called after a free-text question was answered and logged (the feedback buttons).
+        #: Called after a free-text question was answered and logged (feedback buttons, reminder offers).
         self.after_answer: list[Callable[[Turn, Answer], None]] = []
         #: The opt-in reminders, once their feature installed them (``bot/reminders/feature.py``).
         self.reminders: Reminders | None = None
@@ -186,15 +186,13 @@ class Assistant:
         if len(text) > faq_module.MAX_QUESTION_CHARS:
             turn.say(Reply(turn.faq.render.text("general.message_tronque")))
         turn.replies.extend(answer.replies)
-        for hook in self.after_answer:
-            hook(turn, answer)
         # No health detail is ever stored, even in the question log (staff read it in
         # /sans_reponse): the question is answered, its text replaced by a marker.
         health = mentions_health(text, turn.faq.kb.health_words)
         kept = turn.faq.render.text("general.question_sante_retiree") if health else text
         self.questions.record(turn.user_id, kept, answer.entry, answer.score, answer.outcome,
                               self.clock.now())
-        for hook in self.after_answer:
+        for hook in self.after_answer:  # after the log: a rating button names the question's row
             hook(turn, answer)
         return answer
 
