@@ -6,6 +6,10 @@ test's knowledge store, database file and clock; ``tests/conftest.py`` offers it
 """
 from __future__ import annotations
 
+from bot.conversation.faq import Answer
+
+from bot.knowledge.render import format_fact
+
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -27,3 +31,13 @@ def build_assistant(knowledge: KnowledgeStore, path: Path, clock: Clock | None =
         settings = dataclasses.replace(settings or Settings(), **options)
     return Assistant(knowledge, open_database(path), clock or Clock(), retention_months=retention_months,
                      settings=settings)
+
+
+def fact(store: KnowledgeStore, name: str) -> str:
+    """A fact of the base as an answer shows it ("03 22 82 84 70", "27 août 2026")."""
+    return format_fact(store.current.kb.facts[name])
+
+
+def text_of(answer: Answer) -> str:
+    """All the text a prospect reads for an answer, without markup."""
+    return "\n".join(r.plain_text() for r in answer.replies)

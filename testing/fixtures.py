@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 
 from bot.clock import Clock
 from bot.conversation.engine import Assistant
+from bot.conversation.faq import Faq
 from bot.knowledge.store import KnowledgeStore
 from testing.assistants import KNOWLEDGE_DIR, build_assistant as _build_assistant
 from testing.botapi import BotApiDouble
@@ -93,3 +96,14 @@ def assistant_builder(knowledge: KnowledgeStore) -> Callable[..., Assistant]:
         return _build_assistant(knowledge, path, clock, **options)
 
     return build
+
+
+#: The day the FAQ fixtures answer for: the expectations about dates are written for it
+#: (the shared evaluation asks on the same day).
+EVAL_DAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture
+def faq(knowledge: KnowledgeStore) -> Faq:
+    """The FAQ of the real base, answering as of :data:`EVAL_DAY`."""
+    return Faq(knowledge.current, knowledge.current.renderer(EVAL_DAY))

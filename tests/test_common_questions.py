@@ -22,39 +22,21 @@ from bot.conversation.context import ConversationContext
 from bot.conversation.engine import Assistant
 from bot.conversation.faq import Faq
 from bot.conversation.messages import Incoming, Kind, Person
-from bot.knowledge.render import format_fact
 from bot.knowledge.store import KnowledgeStore
 from bot.matching import french
 from bot.storage.db import open_database
+from testing.assistants import fact, text_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 22)
 
 
-@pytest.fixture(scope="module")
-def store() -> KnowledgeStore:
-    return KnowledgeStore(ROOT / "knowledge")
-
-
-@pytest.fixture
-def faq(store: KnowledgeStore) -> Faq:
-    return Faq(store.current, store.current.renderer(DAY))
-
-
-def fact(store: KnowledgeStore, name: str) -> str:
-    return format_fact(store.current.kb.facts[name])
-
-
-def text_of(answer) -> str:
-    return "\n".join(r.plain_text() for r in answer.replies)
-
-
 @pytest.mark.parametrize("question", ["c'est où ?", "c ou ?", "vous êtes où ?", "Où est l'école ?",
                                       "la formation se passe où"])
-def test_where_is_it_gets_the_place(faq: Faq, store: KnowledgeStore, question: str) -> None:
+def test_where_is_it_gets_the_place(faq: Faq, knowledge: KnowledgeStore, question: str) -> None:
     answer = faq.answer(question)
     assert answer.entry == "lieu_formation", (question, text_of(answer))
-    assert fact(store, "ville") in text_of(answer)
+    assert fact(knowledge, "ville") in text_of(answer)
 
 
 def test_ou_meaning_or_stays_a_stop_word() -> None:
@@ -70,8 +52,8 @@ class FixedClock(Clock):
 
 
 @pytest.fixture
-def assistant(store: KnowledgeStore, tmp_path: Path) -> Assistant:
-    return Assistant(store, open_database(tmp_path / "bot.db"), FixedClock(), settings=Settings())
+def assistant(knowledge: KnowledgeStore, tmp_path: Path) -> Assistant:
+    return Assistant(knowledge, open_database(tmp_path / "bot.db"), FixedClock(), settings=Settings())
 
 
 @pytest.mark.parametrize("question, entry", [("il faut un cv ?", "pieces_dossier"), ("faut un cv", "pieces_dossier"),
@@ -84,23 +66,23 @@ def test_short_cv_and_vae_questions_are_not_small_talk(assistant: Assistant, que
 
 @pytest.mark.parametrize("question", ["j'ai 31 ans, c'est trop tard ?", "J'ai 31 ans. C'est trop tard ?",
                                       "jai 31 ans c trop tard ?"])
-def test_too_late_at_31_is_the_age_answer_said_once(assistant: Assistant, store: KnowledgeStore,
+def test_too_late_at_31_is_the_age_answer_said_once(assistant: Assistant, knowledge: KnowledgeStore,
                                                      question: str) -> None:
     turn = assistant.handle_turn(Incoming(Person(42), Kind.TEXT, question))
     answer = turn.answers[-1]
     assert answer.entry == "age_limite" and list(answer.entries or ["age_limite"]) == ["age_limite"]
     text = "\n".join(r.plain_text() for r in turn.replies)
-    assert text.count("31 ans") == 1 and fact(store, "age_max") in text, text
+    assert text.count("31 ans") == 1 and fact(knowledge, "age_max") in text, text
     assert "30 novembre" not in text, "not the late-entry rule"
 
 
-def test_block_4_exam_question_gets_the_block_4_exam(faq: Faq, store: KnowledgeStore) -> None:
+def test_block_4_exam_question_gets_the_block_4_exam(faq: Faq, knowledge: KnowledgeStore) -> None:
     context = ConversationContext()
     faq.answer("je voudrais seulement le bloc 4, en candidat libre", context)
     for question in ("l'examen se déroule comment ?", "comment se passe l'examen ?", "et l'épreuve, c'est quoi ?"):
         answer = faq.answer(question, context)
         assert answer.entry == "bloc4_epreuve", (question, text_of(answer))
-        assert fact(store, "bloc4_duree_epreuve") in text_of(answer)
+        assert fact(knowledge, "bloc4_duree_epreuve") in text_of(answer)
     # without the track, the same words are about the BTS exams, not the admission process
     assert faq.answer("l'examen se déroule comment ?").entry == "evaluation_examens"
     assert faq.answer("le déroulement de la sélection ?").entry == "processus_admission"

@@ -21,31 +21,12 @@ from bot.conversation.engine import Assistant
 from bot.conversation.faq import Faq
 from bot.conversation.messages import Incoming, Kind, Person
 from bot.conversation.understanding import clauses, sentences
-from bot.knowledge.render import format_fact
 from bot.knowledge.store import KnowledgeStore
 from bot.storage.db import open_database
-from testing.assistants import build_assistant
+from testing.assistants import build_assistant, fact, text_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 22)
-
-
-@pytest.fixture(scope="module")
-def store() -> KnowledgeStore:
-    return KnowledgeStore(ROOT / "knowledge")
-
-
-@pytest.fixture
-def faq(store: KnowledgeStore) -> Faq:
-    return Faq(store.current, store.current.renderer(DAY))
-
-
-def fact(store: KnowledgeStore, name: str) -> str:
-    return format_fact(store.current.kb.facts[name])
-
-
-def text_of(answer) -> str:
-    return "\n".join(r.plain_text() for r in answer.replies)
 
 
 # --- cutting a message ---------------------------------------------------------------
@@ -65,42 +46,42 @@ def test_sentences_and_clauses_are_cut_where_a_person_would() -> None:
 # --- preambles -----------------------------------------------------------------------
 
 
-def test_a_preamble_does_not_drown_the_question(faq: Faq, store: KnowledgeStore) -> None:
+def test_a_preamble_does_not_drown_the_question(faq: Faq, knowledge: KnowledgeStore) -> None:
     answer = faq.answer("Bonsoir ! Je suis en première STMG et je réfléchis à mon orientation, "
                         "j'hésite encore beaucoup. Les cours c'est quels jours ?")
     assert answer.entry == "rythme_alternance"
-    assert fact(store, "jours_cours") in text_of(answer)
+    assert fact(knowledge, "jours_cours") in text_of(answer)
 
 
-def test_the_preamble_points_to_its_topic(faq: Faq, store: KnowledgeStore) -> None:
+def test_the_preamble_points_to_its_topic(faq: Faq, knowledge: KnowledgeStore) -> None:
     """A sentence about a disability makes "qui contacter" the disability contact's question."""
     context = ConversationContext()
     answer = faq.answer("Bonjour, ma fille est dyslexique et a une reconnaissance MDPH. "
                         "Qui peut-on appeler pour en parler ?", context)
     assert answer.entry == "handicap_accueil"
-    assert fact(store, "tel_referente_handicap") in text_of(answer)
+    assert fact(knowledge, "tel_referente_handicap") in text_of(answer)
     assert context.audience == "parent"
 
 
 # --- several questions ---------------------------------------------------------------
 
 
-def test_three_questions_get_three_blocks_in_the_order_asked(faq: Faq, store: KnowledgeStore) -> None:
+def test_three_questions_get_three_blocks_in_the_order_asked(faq: Faq, knowledge: KnowledgeStore) -> None:
     answer = faq.answer("salut, c quoi le rythme, combien on gagne, et ya des portes ouvertes ?")
     assert answer.entries == ("rythme_alternance", "remuneration", "portes_ouvertes")
     assert len(answer.replies) == 1, "one reply, one block per answer"
     text = text_of(answer)
-    titles = [store.current.kb.entries[e].title for e in answer.entries]
+    titles = [knowledge.current.kb.entries[e].title for e in answer.entries]
     positions = [text.index(t) for t in titles]
     assert positions == sorted(positions)
 
 
-def test_a_part_not_understood_is_named(faq: Faq, store: KnowledgeStore) -> None:
+def test_a_part_not_understood_is_named(faq: Faq, knowledge: KnowledgeStore) -> None:
     answer = faq.answer("c quoi le rythme ? et est-ce que vous organisez des voyages au japon ?")
     assert answer.entries == ("rythme_alternance",)
     text = text_of(answer)
     assert "« est-ce que vous organisez des voyages au japon »" in text
-    assert fact(store, "tel_standard") in text
+    assert fact(knowledge, "tel_standard") in text
 
 
 # --- small talk and what the brochures do not say ------------------------------------
@@ -112,25 +93,25 @@ def test_small_talk_does_not_win_on_a_short_word(faq: Faq, question: str, entry:
     assert faq.answer(question).entry == entry
 
 
-def test_thanks_then_goodbye_is_small_talk(faq: Faq, store: KnowledgeStore) -> None:
+def test_thanks_then_goodbye_is_small_talk(faq: Faq, knowledge: KnowledgeStore) -> None:
     answer = faq.answer("Merci beaucoup pour tout, bonne soirée")
     assert answer.outcome == "smalltalk" and answer.entry is None
 
 
 @pytest.mark.parametrize("question", ["vous êtes combien d'élèves en classe ?", "y a un parking vélo ?",
                                       "l'école a un internat ?"])
-def test_questions_the_brochures_do_not_cover_get_an_honest_answer(faq: Faq, store: KnowledgeStore,
+def test_questions_the_brochures_do_not_cover_get_an_honest_answer(faq: Faq, knowledge: KnowledgeStore,
                                                                    question: str) -> None:
     answer = faq.answer(question)
     assert answer.entry is None and answer.outcome == "fallback"
     assert "pas dans les brochures" in text_of(answer) or "pas décrit" in text_of(answer)
-    assert fact(store, "tel_standard") in text_of(answer)
+    assert fact(knowledge, "tel_standard") in text_of(answer)
 
 
 # --- tracks, audiences, register -----------------------------------------------------
 
 
-def test_block_4_track_changes_cost_registration_and_validity(faq: Faq, store: KnowledgeStore) -> None:
+def test_block_4_track_changes_cost_registration_and_validity(faq: Faq, knowledge: KnowledgeStore) -> None:
     context = ConversationContext()
     faq.answer("je voudrais uniquement le bloc 4, en candidat libre", context)
     assert context.track == "bloc4"
@@ -141,14 +122,14 @@ def test_block_4_track_changes_cost_registration_and_validity(faq: Faq, store: K
     assert faq.answer("c'est payant ?").entry == "cout_formation"
 
 
-def test_an_employer_gets_the_company_side_in_vous(faq: Faq, store: KnowledgeStore) -> None:
+def test_an_employer_gets_the_company_side_in_vous(faq: Faq, knowledge: KnowledgeStore) -> None:
     context = ConversationContext()
     answer = faq.answer("Bonjour, je suis gérante d'un magasin de chaussures et je cherche un apprenti. "
                         "Quel est le coût de la formation ?", context)
     assert context.audience == "entreprise" and context.register is None or context.register == "vous"
     assert answer.entry == "cout_entreprise"
     contact = faq.answer("Qui puis-je joindre ?", context)
-    assert store.current.kb.facts["responsable_ufa"] in text_of(contact)
+    assert knowledge.current.kb.facts["responsable_ufa"] in text_of(contact)
     assert " tu " not in f" {text_of(contact)} " and "Tu peux" not in text_of(contact)
 
 
@@ -169,7 +150,7 @@ def test_vous_gets_the_vous_texts(faq: Faq) -> None:
 # --- follow-ups ----------------------------------------------------------------------
 
 
-def test_a_follow_up_is_read_after_the_previous_answer(faq: Faq, store: KnowledgeStore) -> None:
+def test_a_follow_up_is_read_after_the_previous_answer(faq: Faq, knowledge: KnowledgeStore) -> None:
     context = ConversationContext()
     faq.answer("vous avez cours quels jours ?", context)
     assert context.last_entries == ["rythme_alternance"]
@@ -189,15 +170,15 @@ class MovableClock(Clock):
         return self.at
 
 
-def test_the_context_is_stored_in_sqlite_and_fades_after_silence(store: KnowledgeStore, tmp_path: Path) -> None:
+def test_the_context_is_stored_in_sqlite_and_fades_after_silence(knowledge: KnowledgeStore, tmp_path: Path) -> None:
     clock = MovableClock(dt.datetime(2026, 11, 22, 10, 0, tzinfo=PARIS))
     settings = Settings(context_fade_minutes=60)
     path = tmp_path / "bot.db"
-    assistant = build_assistant(store, path, clock, settings=settings)
+    assistant = build_assistant(knowledge, path, clock, settings=settings)
     person = Person(77)
     assistant.handle(Incoming(person, Kind.TEXT, "je veux passer seulement le bloc 4 en candidat libre"))
     # a new process, the same database: the track is still there
-    again = build_assistant(store, path, clock, settings=settings)
+    again = build_assistant(knowledge, path, clock, settings=settings)
     clock.at += dt.timedelta(minutes=30)
     turn = again.handle_turn(Incoming(person, Kind.TEXT, "c'est payant ?"))
     assert turn.answers[-1].entry == "bloc4_frais"
@@ -262,7 +243,7 @@ def test_a_time_is_not_cut_as_a_sentence() -> None:
     assert sentences("les cours finissent à 17:00 le lundi ?") == ["les cours finissent à 17:00 le lundi ?"]
 
 
-def test_a_fourth_question_is_named_not_dropped(faq: Faq, store: KnowledgeStore) -> None:
+def test_a_fourth_question_is_named_not_dropped(faq: Faq, knowledge: KnowledgeStore) -> None:
     answer = faq.answer("c quoi le rythme ? combien on gagne ? ya des portes ouvertes ? et il faut le bac ?")
     assert len(answer.entries) == 3
     assert "« il faut le bac »" in text_of(answer)

@@ -24,16 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 11, 22)
 
 
-@pytest.fixture(scope="module")
-def store() -> KnowledgeStore:
-    return KnowledgeStore(ROOT / "knowledge")
-
-
-@pytest.fixture
-def faq(store: KnowledgeStore) -> Faq:
-    return Faq(store.current, store.current.renderer(DAY))
-
-
 def say(faq: Faq, *messages: str) -> list[Answer]:
     """The answers to a conversation's messages, one context across them."""
     context = ConversationContext()
