@@ -196,6 +196,13 @@ def test_a_sentence_stating_the_age_does_not_drown_the_question(chat: Chat) -> N
     assert "43 % du SMIC" in said and "51 %" not in said  # the first year only, as asked
 
 
+def test_an_age_in_passing_does_not_replace_the_question_asked(chat: Chat) -> None:
+    # "encore" here is about the company, not about being still allowed at this age.
+    said = chat.say("slt jai 19 ans jveux faire le bts mais jai pas de patron encore cmt je fais")
+    assert "contrat d'apprentissage" in said and "c'est possible" not in said
+    assert "c'est possible" in chat.say("j'ai 27 ans, est-ce que je peux encore faire le BTS ?")
+
+
 def test_pay_without_an_age_asks_for_it(chat: Chat) -> None:
     said = chat.say("c combien le salaire ?")
     assert "496 €" in said and "j'ai 19 ans" in said and "% du SMIC" not in said

@@ -49,7 +49,7 @@ AGE_PREFIXED = frozenset({"conditions_acces"})
 _CALENDAR = re.compile(r"\b(rentree|septembre|octobre|novembre|decembre|date|inscri\w*|cette annee|delai|temps)\b")
 #: Words that ask whether the asker may still do it ("c'est possible pour moi ?", "je peux encore ?"):
 #: with an age stated in the same message, the question is about that age.
-_ELIGIBLE = re.compile(r"\b(possible|encore|trop (vieux|vieille|age|agee|tard)|mon age|eligible|le droit)\b")
+_ELIGIBLE = re.compile(r"\b(possible|(?:peu[xt]|pourr\w*|puis) encore|trop (vieux|vieille|age|agee|tard)|mon age|eligible|le droit)\b")
 #: A message saying the asker is a high-level athlete or has a disability: no age limit applies.
 #: Read to answer that one message; never kept (see :func:`mentions_health` for the health side).
 _NO_LIMIT = re.compile(r"\b(sporti\w* de haut niv\w*|haut niveau|athlete|disab\w*|handicap\w*|rqth)\b")
