@@ -25,6 +25,7 @@ from bot.knowledge.staleness import staleness_warnings
 from bot.knowledge.store import KnowledgeProblems, Loaded
 from bot.logs import configure_logging
 from bot.storage.db import CorruptDatabase, open_database
+from bot.storage.times import to_db
 
 #: Exit code when the database is damaged (the bot refuses to start).
 EXIT_CORRUPT = 3
@@ -221,7 +222,7 @@ def cmd_purge(settings: Settings, today: dt.date | None = None) -> int:
     assistant = make_assistant(settings, Clock(today))
     counts = retention_purge(assistant)
     if today is not None:  # the blanking edits were stamped with that day: due at once, not in years
-        real_now = Clock().now().astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        real_now = to_db(Clock().now())
         assistant.db.execute("UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?",
                              [real_now, real_now])
     print(f"Purge ({settings.retention_months} mois sans mise à jour) : "

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.storage.times import in_paris
 from e2e_support import bot_process_factory, botapi_double  # noqa: F401 (fixtures)
 
 PROSPECT = 7373
@@ -73,7 +74,7 @@ def test_opt_in_quiet_hours_due_reminder_and_stop(botapi_double, bot_process_fac
     ask(double, other, "c'est quand les portes ouvertes ?", "portes ouvertes")  # never says yes
     opt_in_open_days(double, PROSPECT)
     consent = rows(tmp_path, "SELECT consent_at FROM reminder_subscriptions WHERE user_id = ?", PROSPECT)
-    assert consent and consent[0][0].startswith("2026-03-16T12:")
+    assert consent and in_paris(consent[0][0]).isoformat().startswith("2026-03-16T12:")  # stored in UTC
 
     move_to(bot, "2026-03-18T20:30:00")  # due at 10:00 that day, but it is evening: it waits
     time.sleep(SOME_ROUNDS)

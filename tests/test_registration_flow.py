@@ -25,6 +25,7 @@ from bot.registration.flow import MODE
 from bot.storage.db import MIGRATIONS, open_database
 from bot.storage.personal import erase_person, erasers, register_eraser, unregister_eraser
 from bot.storage.registrations import RegistrationStore, months_before, purge_expired
+from bot.storage.times import in_paris
 from testing.assistants import build_assistant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,7 +225,7 @@ def test_full_pre_registration(chat: Chat, caplog: pytest.LogCaptureFixture) -> 
         "situation": "lyceen", "company": "trouvee", "company_name": "L'Atelier d'Émilie", "heard": "salon",
     }
     assert row["source"] == "salon_amiens" and row["status"] == "nouveau"
-    assert row["consent_at"].startswith("2026-03-02T12:00:00")
+    assert in_paris(row["consent_at"]).isoformat().startswith("2026-03-02T12:00:00")  # stored in UTC
     assert row["created_at"] == row["updated_at"]
     # next steps from the brochure
     for needle in ("campus@sacrecoeur-amiens.org", "https://cfajeanbosco-hdf.ymag.cloud/index.php/preinscription/",

@@ -19,6 +19,7 @@ from bot.knowledge.store import KnowledgeStore
 from bot.reminders.schedule import is_quiet
 from bot.reminders.sending import preview, run_round
 from bot.storage.personal import erase_person
+from bot.storage.times import in_paris
 from tests.test_staff import MovableClock, build, outbox_rows, pre_register, say
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +112,7 @@ def test_opt_in_then_the_open_day_reminder_two_days_before(assistant, clock) -> 
     assert "C'est noté" in text
     consent = assistant.db.execute("SELECT consent_at FROM reminder_subscriptions WHERE user_id = ?",
                                    [ZOE.user_id]).fetchone()[0]
-    assert consent.startswith("2026-03-12T11:00")
+    assert in_paris(consent).isoformat().startswith("2026-03-12T11:00")  # stored in UTC, read in Paris
     assert "rp:on:portes_ouvertes" not in buttons(assistant, "c'est quand les portes ouvertes ?")  # not offered twice
     round_at(assistant, clock, dt.datetime(2026, 3, 18, 9, 30, tzinfo=PARIS))  # 2 days before, 10:00 not yet
     assert reminders_sent(assistant) == []

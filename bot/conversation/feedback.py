@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import sqlite_utils
 
 from bot.conversation.messages import Button, Reply
+from bot.storage.times import to_db
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Assistant, Turn
@@ -72,7 +73,7 @@ class Feedback:
             return
         self.assistant.db.execute(
             "INSERT OR IGNORE INTO feedback (at, question_id, entry, useful) VALUES (?, ?, ?, ?)",
-            [self.assistant.clock.now().isoformat(timespec="seconds"), int(question_id), row[0], int(useful)])
+            [to_db(self.assistant.clock.now()), int(question_id), row[0], int(useful)])
         key = "general.avis_merci" if useful == "1" else "general.avis_merci_inutile"
         turn.say(Reply(turn.faq.render.text(key)))
 
@@ -87,4 +88,4 @@ def install(assistant: Assistant) -> Feedback:
 
 def since(now: dt.datetime, days: int) -> str:
     """The ISO time ``days`` days before ``now`` (the stats' periods)."""
-    return (now - dt.timedelta(days=days)).isoformat(timespec="seconds")
+    return to_db(now - dt.timedelta(days=days))

@@ -42,6 +42,7 @@ from bot.registration.validators import (
 )
 from bot.storage.personal import erase_person
 from bot.storage.registrations import Draft, RegistrationStore
+from bot.storage.times import in_paris, to_db
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Assistant
@@ -274,7 +275,7 @@ class RegistrationFlow:
             self._leave(turn)
             turn.say(turn.faq.menu_reply("form.refus"))
             return
-        consent_at = self.assistant.clock.now().isoformat(timespec="seconds")
+        consent_at = to_db(self.assistant.clock.now())
         first = steps.next_step({})
         self._save(turn, {}, first, consent_at)
         turn.say(self._prompt(turn, first, {}, intro=self._t(turn, "form.debut")))
@@ -625,11 +626,11 @@ class RegistrationFlow:
 
 
 def _day(stamp: str | None) -> str:
-    """``2026-03-02T12:00:00+01:00`` -> ``2 mars 2026``."""
+    """``2026-03-02T23:30:00+00:00`` (stored, UTC) -> ``3 mars 2026`` (the day in Paris)."""
     if not stamp:
         return "—"
     try:
-        return french_date(dt.datetime.fromisoformat(stamp).date())
+        return french_date(in_paris(stamp).date())
     except ValueError:
         return stamp
 

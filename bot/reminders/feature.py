@@ -19,6 +19,7 @@ from bot.reminders.sending import ANSWER, OFF
 from bot.reminders.store import ReminderStore, erase_reminders
 from bot.staff.campaigns import install as install_campaigns
 from bot.storage.personal import register_eraser
+from bot.storage.times import in_paris
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Assistant, Turn
@@ -227,7 +228,7 @@ class Reminders:
 def _day(stamp: str) -> str:
     from bot.knowledge.render import french_date
 
-    return french_date(dt.datetime.fromisoformat(stamp).date())
+    return french_date(in_paris(stamp).date())
 
 
 def install(assistant: Assistant) -> Reminders:

@@ -28,6 +28,7 @@ from bot.reminders.model import ReminderKind
 from bot.reminders.schedule import Occurrence, is_quiet, occurrences
 from bot.reminders.store import DROPPED, KIND_REMINDER, QUEUED, ReminderStore
 from bot.storage.outbox import PROSPECT, Outbox
+from bot.storage.times import from_db
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def due_now(store: ReminderStore, kb, now: dt.datetime) -> tuple[list[Decision],
         kind = kb.reminders.get(kind_id)
         if kind is None:  # removed from the base: nothing to send
             continue
-        consent = dt.datetime.fromisoformat(consent_at)
+        consent = from_db(consent_at)
         done = store.decided(user_id, kind_id)
         due = [o for o in occurrences(kind, kb, store.events(user_id))
                if o.key not in done and consent <= o.due <= now]
@@ -133,7 +134,7 @@ def preview(db, kb, day: dt.date) -> Counter:
         kind = kb.reminders.get(kind_id)
         if kind is None:
             continue
-        consent = dt.datetime.fromisoformat(consent_at)
+        consent = from_db(consent_at)
         done = store.decided(user_id, kind_id)
         week_ago = dt.datetime.combine(day, dt.time(0, 0), tzinfo=PARIS) - dt.timedelta(days=7)
         for occurrence in occurrences(kind, kb, store.events(user_id)):

@@ -15,12 +15,10 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.storage.times import from_db, to_db
+
 QUEUED, DROPPED = "queued", "dropped"
 KIND_REMINDER = "reminder"
-
-
-def _stamp(moment: dt.datetime) -> str:
-    return moment.isoformat(timespec="seconds")
 
 
 class ReminderStore:
@@ -39,7 +37,7 @@ class ReminderStore:
             if row is not None and row[0] is None:
                 continue
             self.db.execute("INSERT OR REPLACE INTO reminder_subscriptions (user_id, kind, consent_at, stopped_at) "
-                            "VALUES (?, ?, ?, NULL)", [user_id, kind, _stamp(now)])
+                            "VALUES (?, ?, ?, NULL)", [user_id, kind, to_db(now)])
             added.append(kind)
         if added:
             self.db.execute("DELETE FROM reminder_people WHERE user_id = ?", [user_id])  # they are talking again
@@ -48,7 +46,7 @@ class ReminderStore:
     def stop(self, user_id: int, kinds: list[str] | None, now: dt.datetime) -> int:
         """Stop some kinds (all with None); returns how many were active."""
         sql = "UPDATE reminder_subscriptions SET stopped_at = ? WHERE user_id = ? AND stopped_at IS NULL"
-        params: list[Any] = [_stamp(now), user_id]
+        params: list[Any] = [to_db(now), user_id]
         if kinds is not None:
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             params += kinds
@@ -75,7 +73,7 @@ class ReminderStore:
         return self.db.execute(
             "INSERT OR IGNORE INTO reminder_people (user_id, blocked_at) "
             "SELECT DISTINCT chat_id, ? FROM outbox WHERE audience = 'prospect' AND kind IN ('reminder', 'campaign') "
-            "AND status = 'failed' AND last_error LIKE '403%'", [_stamp(now)]).rowcount
+            "AND status = 'failed' AND last_error LIKE '403%'", [to_db(now)]).rowcount
 
     def blocked(self, user_id: int) -> bool:
         return self.db.execute("SELECT 1 FROM reminder_people WHERE user_id = ? AND blocked_at IS NOT NULL",
@@ -85,10 +83,10 @@ class ReminderStore:
     def record_event(self, user_id: int, event: str, at: dt.datetime) -> None:
         """The first time an event happened (a pre-registration updated later keeps its first date)."""
         self.db.execute("INSERT OR IGNORE INTO reminder_events (user_id, event, at) VALUES (?, ?, ?)",
-                        [user_id, event, _stamp(at)])
+                        [user_id, event, to_db(at)])
 
     def events(self, user_id: int) -> dict[str, dt.datetime]:
-        return {event: dt.datetime.fromisoformat(at) for event, at in self.db.execute(
+        return {event: from_db(at) for event, at in self.db.execute(
             "SELECT event, at FROM reminder_events WHERE user_id = ?", [user_id]).fetchall()}
 
     # --- the log -----------------------------------------------------------------------
@@ -100,17 +98,18 @@ class ReminderStore:
     def log(self, user_id: int, kind: str, occurrence: str, status: str, now: dt.datetime,
             outbox_id: int | None = None) -> None:
         self.db["reminder_log"].insert({"user_id": user_id, "kind": kind, "occurrence": occurrence,
-                                        "status": status, "at": _stamp(now), "outbox_id": outbox_id})
+                                        "status": status, "at": to_db(now), "outbox_id": outbox_id})
 
     def sent_since(self, user_id: int, since: dt.datetime) -> int:
         """Reminders queued for this prospect since ``since`` (the weekly limit)."""
-        return self.db.execute("SELECT COUNT(*) FROM reminder_log WHERE user_id = ? AND status = ? AND at >= ?",
-                               [user_id, QUEUED, _stamp(since)]).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM reminder_log WHERE user_id = ? AND status = ? "
+                               "AND julianday(at) >= julianday(?)",
+                               [user_id, QUEUED, to_db(since)]).fetchone()[0]
 
     def last_sent(self, user_id: int, kind: str) -> dt.datetime | None:
         row = self.db.execute("SELECT MAX(at) FROM reminder_log WHERE user_id = ? AND kind = ? AND status = ?",
                               [user_id, kind, QUEUED]).fetchone()
-        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+        return from_db(row[0]) if row and row[0] else None
 
     def sent_to(self, user_id: int) -> list[tuple[str, str]]:
         """(kind, date) of every reminder sent to this prospect (``/mesdonnees``)."""

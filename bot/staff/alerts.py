@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from bot.conversation.messages import Reply
 from bot.storage.outbox import STAFF
+from bot.storage.times import from_db
 
 if TYPE_CHECKING:
     from bot.staff.desk import StaffDesk
@@ -52,7 +53,7 @@ class Alerts:
         with db.atomic():
             row = db.execute("SELECT MAX(created_at) FROM outbox WHERE audience = ? AND kind = ? AND ref = ?",
                              [STAFF, outbox_kind, kind]).fetchone()
-            if row and row[0] and now - dt.datetime.fromisoformat(row[0]) < EVERY:
+            if row and row[0] and now - from_db(row[0]) < EVERY:
                 return False
             self.desk.queue_staff(outbox_kind, reply, ref=kind)
         return True

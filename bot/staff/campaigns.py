@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bot.conversation.messages import Button, Reply
 from bot.staff.types import PREFIX, StaffInput, StaffResult, clean
 from bot.storage.outbox import PROSPECT, STAFF
+from bot.storage.times import to_db
 
 if TYPE_CHECKING:
     from bot.staff.desk import StaffDesk
@@ -79,7 +80,7 @@ class CampaignDesk:
         text = words[2].strip()[:MAX_TEXT]
         count = len(recipients(self.db, segment, value))
         campaign_id = self.db["campaigns"].insert({
-            "created_at": self.desk.now().isoformat(timespec="seconds"), "created_by": inp.user_id,
+            "created_at": to_db(self.desk.now()), "created_by": inp.user_id,
             "segment": segment, "value": value, "text": text, "status": DRAFT, "recipients": count}).last_pk
         preview = self.desk.text("staff.campagne_apercu", n=count, segment=clean(words[1], 60), message=text)
         if count == 0:
@@ -116,7 +117,7 @@ class CampaignDesk:
         for user_id in people:
             outbox.put(PROSPECT, KIND_CAMPAIGN, Reply(text, stop), now, chat_id=user_id, ref=str(campaign_id))
         self.db.execute("UPDATE campaigns SET status = ?, recipients = ?, confirmed_at = ? WHERE id = ?",
-                        [SENDING, len(people), now.isoformat(timespec="seconds"), campaign_id])
+                        [SENDING, len(people), to_db(now), campaign_id])
         self.desk.assistant.wake_delivery()
         return StaffResult([Reply(self.desk.text("staff.campagne_partie", n=len(people), id=campaign_id))])
 

@@ -18,13 +18,13 @@ The column titles are in ``knowledge/texts/staff.yaml`` (``export_colonnes``).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from typing import Any, Callable
 
 from bot.knowledge.render import Renderer
 from bot.registration import steps
 from bot.registration.validators import format_phone_for_humans
+from bot.storage.times import in_paris
 
 BOM = "\ufeff"
 SEPARATOR = ";"
@@ -50,7 +50,7 @@ def _moment(stamp: str | None) -> str:
     if not stamp:
         return ""
     try:
-        return dt.datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M")
+        return in_paris(stamp).strftime("%Y-%m-%d %H:%M")  # stored in UTC, read in Paris
     except ValueError:
         return stamp
 

@@ -46,6 +46,7 @@ from bot.staff.types import PREFIX, StaffInput, StaffResult, clean  # noqa: F401
 from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery
 from bot.storage.personal import register_eraser
 from bot.storage.staff import KIND_LEAD, KIND_REQUEST, erase_staff_data, forget_lead
+from bot.storage.times import in_paris
 
 if TYPE_CHECKING:
     from bot.staff.campaigns import CampaignDesk
@@ -228,11 +229,11 @@ class StaffDesk:
         return self.text("staff.qui", prenom=clean(inp.first_name, 40) or "?", id=inp.user_id)
 
     def moment(self, stamp: str | None) -> str:
-        """A stored timestamp as ``3 mars 2026 à 14h05``."""
+        """A stored timestamp (UTC) as ``3 mars 2026 à 14h05``, Paris time."""
         if not stamp:
             return "—"
         try:
-            at = dt.datetime.fromisoformat(stamp)
+            at = in_paris(stamp)
         except ValueError:
             return stamp
         return self.text("staff.le", date=french_date(at.date()), heure=f"{at.hour}h{at.minute:02d}")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import PARIS
 from bot.conversation.messages import Reply
 from bot.staff.types import StaffInput, StaffResult, clean
 from bot.storage.outbox import STAFF
@@ -35,6 +34,7 @@ from bot.storage.staff import (
     TAKEN,
     stamp,
 )
+from bot.storage.times import in_paris
 
 if TYPE_CHECKING:
     from bot.staff.desk import StaffDesk
@@ -125,9 +125,7 @@ class FollowUp:
             touched = max(filter(None, (created, last_event)), default=None)
             if touched is None:
                 continue
-            last = dt.datetime.fromisoformat(touched)
-            if last.tzinfo is None:  # written by hand: read as Paris time, like every stored stamp
-                last = last.replace(tzinfo=PARIS)
+            last = in_paris(touched)  # working days and the time of day are Paris ones
             if add_working_days(last, RECALL_WORKING_DAYS, self.desk.hours.days) > now:
                 continue
             self.desk.queue_staff(KIND_RECALL, self.recall(ref, last), ref=ref)

@@ -16,6 +16,8 @@ from typing import Callable
 
 import sqlite_utils
 
+from bot.storage.times import legacy_paris_to_db
+
 Migration = Callable[[sqlite_utils.Database], None]
 
 log = logging.getLogger(__name__)
@@ -143,10 +145,48 @@ def _v12_reminders(db: sqlite_utils.Database) -> None:
     create_campaign_table(db)
 
 
+#: The columns older versions wrote in Paris time (the outbox, inbox, quarantine and
+#: handled updates were UTC already): rewritten in UTC by :func:`_v13_utc_timestamps`.
+PARIS_TIME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "prospects": ("first_seen", "last_seen"),
+    "questions": ("at",),
+    "sessions": ("updated_at",),
+    "registrations": ("consent_at", "created_at", "updated_at"),
+    "drafts": ("consent_at", "updated_at"),
+    "lead_events": ("at",),
+    "handoffs": ("opened_at", "closed_at"),
+    "knowledge_edits": ("at", "undone_at"),
+    "teach_pending": ("created_at",),
+    "feedback": ("at",),
+    "reminder_subscriptions": ("consent_at", "stopped_at"),
+    "reminder_people": ("blocked_at",),
+    "reminder_events": ("at",),
+    "reminder_log": ("at",),
+    "campaigns": ("created_at", "confirmed_at"),
+}
+
+
+def _v13_utc_timestamps(db: sqlite_utils.Database) -> None:
+    """Every timestamp in UTC (``bot/storage/times.py``): the Paris-time columns are rewritten.
+
+    A Paris string with its offset names one instant, so the rewrite is exact, the
+    late-October hour that happens twice included; one without an offset is read
+    as Paris time (:func:`bot.storage.times.legacy_paris_to_db`).
+    """
+    for table, columns in PARIS_TIME_COLUMNS.items():
+        if not db[table].exists():
+            continue
+        for column in columns:
+            rows = db.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
+            changed = [(new, rowid) for rowid, old in rows
+                       if isinstance(old, str) and (new := legacy_paris_to_db(old)) != old]
+            db.conn.executemany(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", changed)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
                                _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts,
                                _v8_registration_intake, _v9_outbox_priority, _v10_quarantine,
-                               _v11_console, _v12_reminders]
+                               _v11_console, _v12_reminders, _v13_utc_timestamps]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

@@ -24,6 +24,8 @@ from typing import Iterable
 
 import sqlite_utils
 
+from bot.storage.times import to_db
+
 KEEP_HOURS = 24
 #: How long a quarantined update is kept for a developer (it may hold personal data).
 QUARANTINE_DAYS = 7
@@ -71,7 +73,7 @@ class Inbox:
         Returns how many poison updates were quarantined for the first time (one
         received again, after a crash before the acknowledgement, is not counted twice).
         """
-        stamp = _stamp(now)
+        stamp = to_db(now)
         poisons = list(poisons)
         ids = [update_id for update_id, _ in updates] + [p.update_id for p in poisons if p.update_id is not None]
         if highest is None and ids:
@@ -142,14 +144,11 @@ class Inbox:
 
     def purge(self, now: dt.datetime, hours: int = KEEP_HOURS) -> int:
         """Drop rows older than ``hours`` (an update that crashes the bot every time)."""
-        cutoff = _stamp(now - dt.timedelta(hours=hours))
+        cutoff = to_db(now - dt.timedelta(hours=hours))
         return self.db.execute("DELETE FROM inbox WHERE received_at < ?", [cutoff]).rowcount
 
     def purge_quarantine(self, now: dt.datetime, days: int = QUARANTINE_DAYS) -> int:
         """Drop quarantined updates older than ``days`` (they may hold personal data)."""
-        cutoff = _stamp(now - dt.timedelta(days=days))
+        cutoff = to_db(now - dt.timedelta(days=days))
         return self.db.execute("DELETE FROM quarantine WHERE received_at < ?", [cutoff]).rowcount
 
-
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")

@@ -44,6 +44,7 @@ import sqlite_utils
 
 from bot.messages import Reply
 from bot.storage.rows import dicts, first_dict
+from bot.storage.times import from_db, to_db
 from bot.text_units import STORED_LIMIT, TELEGRAM_LIMIT, truncate_units, split_units, visible_len
 
 #: Seconds to wait before the n-th retry: 2, 4, 8... capped at five minutes.
@@ -56,11 +57,6 @@ PROSPECT = "prospect"
 URGENT, NORMAL = 0, 1
 #: The order in which a chat's pending rows go out.
 _ORDER = "priority, id"
-
-
-def _stamp(moment: dt.datetime) -> str:
-    """UTC, so that rows compare correctly as text across daylight-saving changes."""
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def create_outbox_table(db: sqlite_utils.Database) -> None:
@@ -164,7 +160,7 @@ class Outbox:
         buttons on the last one; the first row's id is returned. An edit cannot be
         split (it replaces one message): it is shortened instead.
         """
-        stamp = _stamp(now)
+        stamp = to_db(now)
         if edit_of is not None:
             pieces = [truncate_units(reply.text, STORED_LIMIT)]
         else:
@@ -188,7 +184,7 @@ class Outbox:
         """Pending rows whose next attempt is due, oldest first."""
         rows = self.db.execute(
             "SELECT * FROM outbox WHERE status = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            [PENDING, _stamp(now), limit],
+            [PENDING, to_db(now), limit],
         )
         return [_decode(row) for row in dicts(rows)]
 
@@ -199,7 +195,7 @@ class Outbox:
         open across an ``await``: this is in the file before the HTTP request starts,
         so a process killed during the request leaves the mark behind.
         """
-        self.db.execute("UPDATE outbox SET attempt_started_at = ? WHERE id = ?", [_stamp(now), delivery_id])
+        self.db.execute("UPDATE outbox SET attempt_started_at = ? WHERE id = ?", [to_db(now), delivery_id])
 
     def settle_interrupted(self) -> int:
         """At start-up: rows an earlier process left in flight may be out; flag them. Returns how many.
@@ -283,7 +279,7 @@ class Outbox:
         self.db.execute(
             "UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, "
             "maybe_posted = maybe_posted OR (attempt_started_at IS NOT NULL AND ?), attempt_started_at = NULL "
-            "WHERE id = ?", [attempts, _stamp(when), error[:200], outcome_unknown, delivery_id])
+            "WHERE id = ?", [attempts, to_db(when), error[:200], outcome_unknown, delivery_id])
         return delay
 
     def give_up(self, delivery_id: int, error: str) -> None:
@@ -324,7 +320,7 @@ class Outbox:
         rows = self.db.execute(
             "SELECT audience, chat_id FROM (SELECT audience, chat_id, next_attempt_at, id, ROW_NUMBER() OVER "
             f"(PARTITION BY audience, chat_id ORDER BY {_ORDER}) AS place FROM outbox WHERE status = ?) "
-            "WHERE place = 1 AND next_attempt_at <= ? ORDER BY id", [PENDING, _stamp(now)]).fetchall()
+            "WHERE place = 1 AND next_attempt_at <= ? ORDER BY id", [PENDING, to_db(now)]).fetchall()
         return [(audience, chat_id) for audience, chat_id in rows]
 
     def next_in_chat(self, audience: str, chat_id: int | None, now: dt.datetime) -> Delivery | None:
@@ -335,13 +331,13 @@ class Outbox:
         head = first_dict(rows)
         if head is None:
             return None
-        return _decode(head) if head["next_attempt_at"] <= _stamp(now) else None
+        return _decode(head) if head["next_attempt_at"] <= to_db(now) else None
 
     def next_retry_at(self, now: dt.datetime) -> dt.datetime | None:
         """When the earliest pending row that is not due yet will be."""
         row = self.db.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE status = ? AND next_attempt_at > ?",
-                              [PENDING, _stamp(now)]).fetchone()
-        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
+                              [PENDING, to_db(now)]).fetchone()
+        return from_db(row[0]) if row and row[0] else None
 
     def pending_count(self) -> int:
         """How many rows wait to be delivered."""

@@ -23,6 +23,7 @@ from typing import Callable
 import sqlite_utils
 
 from bot.storage.questions import QuestionLog
+from bot.storage.times import to_db
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def expired_people(db: sqlite_utils.Database, cutoff: dt.datetime) -> list[int]:
     """People none of whose data changed since ``cutoff`` (a row without a date counts as old)."""
     rows = db.execute(f"SELECT user_id, MAX(t) FROM ({_TRACES}) WHERE user_id IS NOT NULL GROUP BY user_id",
                       ).fetchall()
-    limit = db.execute("SELECT julianday(?)", [cutoff.isoformat(timespec="seconds")]).fetchone()[0]
+    limit = db.execute("SELECT julianday(?)", [to_db(cutoff)]).fetchone()[0]
     return [user_id for user_id, latest in rows if latest is None or latest < limit]
 
 
@@ -144,7 +145,7 @@ def purge_old_outbox(db: sqlite_utils.Database, cutoff: dt.datetime) -> int:
     Staff rows stay as empty shells: a later edit (or a staff reply to an old message)
     still finds which message they produced.
     """
-    stamp = cutoff.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    stamp = to_db(cutoff)
     deleted = db.execute("DELETE FROM outbox WHERE audience = 'prospect' AND status != 'pending' "
                          "AND created_at < ?", [stamp]).rowcount
     blanked = db.execute(

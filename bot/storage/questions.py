@@ -11,6 +11,8 @@ import datetime as dt
 
 import sqlite_utils
 
+from bot.storage.times import to_db
+
 
 class QuestionLog:
     """Records questions and reads them back for the staff's statistics."""
@@ -23,7 +25,7 @@ class QuestionLog:
         """Store one question; ``outcome`` is answered, ambiguous, fallback or smalltalk."""
         self.db.execute(  # plain SQL: sqlite-utils' insert reads the schema on every call
             "INSERT INTO questions (at, user_id, text, entry, score, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-            [at.isoformat(timespec="seconds"), user_id, text[:1000], entry, round(score, 4), outcome],
+            [to_db(at), user_id, text[:1000], entry, round(score, 4), outcome],
         )
 
     def erase_user(self, user_id: int) -> int:
@@ -33,7 +35,7 @@ class QuestionLog:
     def purge_older_than(self, cutoff: dt.datetime) -> int:
         """Retention of the question log (``QUESTION_RETENTION_DAYS``): delete older questions."""
         return self.db.execute("DELETE FROM questions WHERE julianday(at) < julianday(?)",
-                               [cutoff.isoformat(timespec="seconds")]).rowcount
+                               [to_db(cutoff)]).rowcount
 
     def of_user(self, user_id: int) -> list[dict]:
         """Every question of a prospect still stored, oldest first (``/mesdonnees``)."""

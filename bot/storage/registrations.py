@@ -21,6 +21,7 @@ from typing import Any, Callable
 import sqlite_utils
 
 from bot.storage.rows import first_dict
+from bot.storage.times import from_db, to_db
 
 #: The form's fields, as columns of ``registrations`` and keys of a draft's data.
 FIELDS: tuple[str, ...] = (
@@ -44,10 +45,6 @@ class Draft:
     step: str
     consent_at: str | None
     updated_at: str
-
-
-def _stamp(at: dt.datetime) -> str:
-    return at.isoformat(timespec="seconds")
 
 
 def new_reference(taken: Callable[[str], bool]) -> str:
@@ -84,7 +81,7 @@ class RegistrationStore:
             "INSERT INTO drafts (user_id, data, step, consent_at, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(user_id) DO UPDATE SET data = excluded.data, step = excluded.step, "
             "consent_at = excluded.consent_at, updated_at = excluded.updated_at",
-            [user_id, json.dumps(data, ensure_ascii=False), step, consent_at, _stamp(at)],
+            [user_id, json.dumps(data, ensure_ascii=False), step, consent_at, to_db(at)],
         )
 
     def delete_draft(self, user_id: int) -> int:
@@ -113,10 +110,10 @@ class RegistrationStore:
         if existing is None:
             row = {**values, "ref": new_reference(lambda r: self.by_ref(r) is not None),
                    "user_id": user_id, "source": source, "consent_at": consent_at,
-                   "created_at": _stamp(at), "updated_at": _stamp(at)}
+                   "created_at": to_db(at), "updated_at": to_db(at)}
             self.db["registrations"].insert(row)
         else:
-            changes = {**values, "updated_at": _stamp(at),
+            changes = {**values, "updated_at": to_db(at),
                        "consent_at": consent_at or existing["consent_at"],
                        "source": existing["source"] or source}
             self.db["registrations"].update(existing["id"], changes)
@@ -150,11 +147,9 @@ def _expired_ids(db: sqlite_utils.Database, table: str, key: str, cutoff: dt.dat
     expired = []
     for row_key, stamp in db.execute(f"SELECT {key}, updated_at FROM {table}").fetchall():
         try:
-            updated = dt.datetime.fromisoformat(stamp) if stamp else None
+            updated = from_db(stamp) if stamp else None
         except ValueError:
             updated = None
-        if updated is not None and updated.tzinfo is None:
-            updated = updated.replace(tzinfo=cutoff.tzinfo)
         if updated is None or updated < cutoff:
             expired.append(row_key)
     return expired

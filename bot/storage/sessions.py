@@ -12,6 +12,8 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.storage.times import to_db
+
 
 class SessionStore:
     """Reads and writes one JSON state per prospect."""
@@ -33,7 +35,7 @@ class SessionStore:
         self.db.execute(
             "INSERT INTO sessions (user_id, state, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT(user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            [user_id, json.dumps(state, ensure_ascii=False, default=str), at.isoformat(timespec="seconds")],
+            [user_id, json.dumps(state, ensure_ascii=False, default=str), to_db(at)],
         )
 
     def delete(self, user_id: int) -> None:
@@ -49,7 +51,7 @@ class ProspectStore:
 
     def seen(self, user_id: int, at: dt.datetime, source: str | None = None) -> None:
         """Note a visit; the first source is kept, a later deep link does not overwrite it."""
-        stamp = at.isoformat(timespec="seconds")
+        stamp = to_db(at)
         row = self.db.execute("SELECT source FROM prospects WHERE user_id = ?", [user_id]).fetchone()
         if row is None:
             self.db.execute("INSERT INTO prospects (user_id, source, first_seen, last_seen) VALUES (?, ?, ?, ?)",

@@ -13,8 +13,8 @@ Why two tables of its own:
   staff reply to) and the forum topic it lives in, if the staff group is a forum.
   The prospect's first name is kept only to label the staff's messages.
 
-Timestamps are Paris ISO strings with their offset, like the rest of the base;
-queries compare them with SQLite's ``julianday()``, which honours the offset.
+Timestamps are UTC, like the rest of the base (``bot/storage/times.py``); they are
+shown in Paris time by the staff desk.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ import sqlite_utils
 from bot.messages import Reply
 from bot.storage.rows import dicts
 from bot.storage.outbox import KIND_TOPIC_RENAME, PENDING, PROSPECT, STAFF, Outbox, blank_row
+from bot.storage.times import to_db
 
 #: The statuses of a lead, in the order of its life; ``nouveau`` is the form's default.
 NEW, TAKEN, CONTACTED, CLOSED = "nouveau", "en_charge", "contacte", "clos"
@@ -52,9 +53,8 @@ HANDOFF_STAFF_KINDS = (KIND_REQUEST, KIND_FROM_PROSPECT, KIND_NOTE, KIND_REQUEST
 HANDOFF_PROSPECT_KINDS = (KIND_TO_PROSPECT, KIND_END)
 
 
-def stamp(at: dt.datetime) -> str:
-    """The stored form of a moment (Paris time with its offset)."""
-    return at.isoformat(timespec="seconds")
+#: The stored form of a moment (UTC): :func:`bot.storage.times.to_db`, under the name callers knew.
+stamp = to_db
 
 
 def create_staff_tables(db: sqlite_utils.Database) -> None:

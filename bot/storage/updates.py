@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.messages import Reply
+from bot.storage.times import to_db
 
 KEEP_DAYS = 2
 
@@ -52,10 +53,10 @@ class HandledUpdates:
         self.db.execute(
             "INSERT OR REPLACE INTO handled_updates (update_id, user_id, replies, at) VALUES (?, ?, ?, ?)",
             [update_id, user_id, json.dumps(answer, ensure_ascii=False),
-             at.astimezone(dt.timezone.utc).isoformat(timespec="seconds")])
+             to_db(at)])
 
 
 def purge_handled(db: sqlite_utils.Database, now: dt.datetime, days: int = KEEP_DAYS) -> int:
     """Forget handled updates older than ``days``; returns how many rows."""
-    cutoff = (now - dt.timedelta(days=days)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    cutoff = to_db(now - dt.timedelta(days=days))
     return db.execute("DELETE FROM handled_updates WHERE at < ?", [cutoff]).rowcount
