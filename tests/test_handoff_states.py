@@ -167,6 +167,13 @@ def test_a_refused_change_leaves_the_row_alone_and_is_logged_without_personal_da
     assert store.get(1) == before and outbox_rows(assistant, "handoff_end") == []
 
 
+def test_erasure_is_declared_from_every_stored_state() -> None:
+    """/supprimer deletes every row of the prospect whatever its state: the table must say so."""
+    stored = set(HandoffState) - {S.NEW, S.ERASED}
+    assert {state for (state, event) in TRANSITIONS if event is E.ERASED} == stored
+    assert all(target is S.ERASED for (_, event), target in TRANSITIONS.items() if event in (E.ERASED, E.PURGED))
+
+
 def test_a_status_this_version_does_not_know_is_refused(knowledge, tmp_path: Path) -> None:
     assistant = build(knowledge, tmp_path / "bot.db")
     say(assistant, Kind.BUTTON, "conseiller")
