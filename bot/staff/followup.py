@@ -28,8 +28,8 @@ from bot.storage.staff import (
     CONTACTED,
     CREATED,
     KIND_TO_PROSPECT,
+    LIVE_STATUSES,
     NEW,
-    OPEN,
     STATUS,
     TAKEN,
     stamp,
@@ -167,8 +167,9 @@ class FollowUp:
         waiting = [row[0] for row in self.db.execute(
             "SELECT ref FROM registrations WHERE status = ? ORDER BY id", [NEW]).fetchall()]
         silent = self.db.execute(
-            "SELECT COUNT(*) FROM handoffs h WHERE h.status = ? AND NOT EXISTS (SELECT 1 FROM outbox o "
-            "WHERE o.kind = ? AND o.ref = CAST(h.id AS TEXT))", [OPEN, KIND_TO_PROSPECT]).fetchone()[0]
+            f"SELECT COUNT(*) FROM handoffs h WHERE h.status IN ({','.join('?' * len(LIVE_STATUSES))}) "
+            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = ? AND o.ref = CAST(h.id AS TEXT))",
+            [*LIVE_STATUSES, KIND_TO_PROSPECT]).fetchone()[0]
         lines = [render.text("staff.digest_titre", date=self.desk.moment(stamp(now))),
                  render.text("staff.digest_nouveaux", n=new),
                  render.text("staff.digest_en_attente", n=len(waiting),

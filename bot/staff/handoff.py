@@ -23,6 +23,12 @@ An ended conversation is not a dead end: a staff member who replies in it again
 reaches the prospect and reopens it (unless the prospect is in the middle of the
 pre-registration form, whose answers must not go to the group: the answer is then
 relayed without reopening).
+
+The states and events of a conversation are declared once, as a table, in
+:mod:`bot.storage.handoff_states` (diagram: ``docs/handoff.md``); the ``handoffs`` row is
+their one source of truth. The session's ``mode`` is only the engine's routing slot,
+rebuilt from the row by :meth:`HandoffDesk.follow` after each change (see there why it
+is kept at all).
 """
 from __future__ import annotations
 
@@ -34,9 +40,8 @@ from bot.matching.health import mentions_health
 from bot.staff.intent import wants_a_person
 from bot.storage.outbox import STAFF, Delivery
 from bot.storage.registrations import RegistrationStore
+from bot.storage.handoff_states import LIVE, HandoffEvent, HandoffState
 from bot.storage.staff import (
-    BY_PROSPECT,
-    BY_STAFF,
     HANDOFF_STAFF_KINDS,
     KIND_END,
     KIND_FROM_PROSPECT,
@@ -44,7 +49,6 @@ from bot.storage.staff import (
     KIND_REQUEST,
     KIND_REQUEST_EDIT,
     KIND_TO_PROSPECT,
-    OPEN,
     HandoffStore,
     staff_row_of_message,
 )
@@ -81,8 +85,8 @@ class HandoffDesk:
     STAFF_PREFIX = PREFIX + "h:"
     END = STAFF_PREFIX + "end:"  # + handoff id
     QUESTIONS = STAFF_PREFIX + "q:"  # + handoff id: show the prospect's last questions
-    #: State key: the conversation whose first relayed message was acknowledged.
-    ACK = "handoff_ack"
+    #: The session key that held the acknowledgement before the row did (removed when met).
+    OLD_ACK = "handoff_ack"
 
     def __init__(self, desk: StaffDesk) -> None:
         self.desk = desk
@@ -105,7 +109,7 @@ class HandoffDesk:
             return
         current = self.store.open_of(turn.user_id)
         if current is not None:
-            turn.state["mode"] = self.MODE
+            self.follow(turn.state, current, take=True)
             turn.say(Reply(self.desk.text("staff.deja_en_contact"), self._quit_button()))
             return
         with self.assistant.db.atomic():
@@ -113,8 +117,7 @@ class HandoffDesk:
             handoff_id = self.store.open(turn.user_id, name, self.desk.now())
             root = self.desk.queue_staff(KIND_REQUEST, self._request(turn, handoff_id, name), ref=str(handoff_id))
             self.store.set_root(handoff_id, root)
-        turn.state["mode"] = self.MODE
-        turn.state.pop(self.ACK, None)
+        self.follow(turn.state, self.store.get(handoff_id), take=True)
         turn.say(Reply(self._opening_text(), self._quit_button()))
 
     def _opening_text(self) -> str:
@@ -184,7 +187,7 @@ class HandoffDesk:
         """The ``handoff`` mode: relay text to the group; anything else cannot be relayed."""
         current = self.store.open_of(turn.user_id)
         if current is None:  # ended meanwhile (or erased): back to the bot
-            self._exit_mode(turn.state)
+            self.follow(turn.state, None)
             if turn.msg.kind is Kind.TEXT:
                 if not self.intercept(turn):
                     self.assistant.answer_question(turn, turn.msg.payload)
@@ -198,8 +201,8 @@ class HandoffDesk:
                                  message=clean(turn.msg.payload, MAX_RELAY))
         self.desk.queue_staff(KIND_FROM_PROSPECT, Reply(message), ref=str(current["id"]),
                               reply_to=current["root_outbox_id"])
-        if turn.state.get(self.ACK) != current["id"]:
-            turn.state[self.ACK] = current["id"]
+        if current["status"] == HandoffState.OPEN and self.store.move(
+                current["id"], HandoffEvent.PROSPECT_WROTE, self.desk.now()):
             turn.say(Reply(self.desk.text("staff.transmis"), self._quit_button()))
 
     def on_prospect_edit(self, turn: Turn) -> None:
@@ -222,7 +225,7 @@ class HandoffDesk:
     def leave_command(self, turn: Turn) -> None:
         """``/fin`` in a private chat: leave the conversation, if there is one."""
         if self.store.open_of(turn.user_id) is None:
-            self._exit_mode(turn.state)
+            self.follow(turn.state, None)
             turn.say(Reply(self.desk.text("staff.rien_a_terminer")))
             return
         self.leave(turn)
@@ -242,21 +245,43 @@ class HandoffDesk:
 
     def _close_by_prospect(self, turn: Turn) -> bool:
         """End the prospect's open conversation, if any; True when there was one."""
-        self._exit_mode(turn.state)
         current = self.store.open_of(turn.user_id)
+        self.follow(turn.state, None)  # whatever happens below, the prospect is back with the bot
         if current is None:
             return False
         with self.assistant.db.atomic():
-            self.store.close(current["id"], self.desk.now(), BY_PROSPECT)
+            if not self.store.move(current["id"], HandoffEvent.PROSPECT_LEFT, self.desk.now()):
+                return False
             note = self.desk.text("staff.candidat_parti", prenom=current["first_name"], n=current["id"])
             self.desk.queue_staff(KIND_NOTE, Reply(note), ref=str(current["id"]), reply_to=current["root_outbox_id"])
             self._edit_root(current, self.desk.text("staff.etat_parti"), with_button=False)
         return True
 
-    def _exit_mode(self, state: dict[str, Any]) -> None:
-        if state.get("mode") == self.MODE:
-            del state["mode"]
-        state.pop(self.ACK, None)
+    def follow(self, state: dict[str, Any], handoff: dict[str, Any] | None, take: bool = False) -> bool:
+        """Rebuild the session's routing slot from the conversation's row; False if another mode holds it.
+
+        Why the session keeps ``mode = "handoff"`` at all: the engine routes a prospect's
+        free text by ``state["mode"]``, a slot the form shares (a prospect in the form
+        must have their answers read by the form, even with a conversation still open,
+        and is not pulled out of it by a staff reply). So the slot says who reads the
+        prospect's text, not where the conversation is: it is written only here, from
+        the row, after each change, and a live row whose slot the form took stays
+        reachable by staff. ``take``: the prospect asked for a person themselves, which
+        takes the slot from any other mode.
+        """
+        state.pop(self.OLD_ACK, None)
+        if handoff is None or handoff["status"] not in LIVE:
+            if state.get("mode") == self.MODE:
+                del state["mode"]
+            return True
+        if not take and self._slot_taken(state):
+            return False
+        state["mode"] = self.MODE
+        return True
+
+    def _slot_taken(self, state: dict[str, Any]) -> bool:
+        """Whether another mode (the form) reads the prospect's free text."""
+        return state.get("mode") not in (None, self.MODE)
 
     # --- the staff answer or end ----------------------------------------------------------
 
@@ -277,7 +302,7 @@ class HandoffDesk:
             return StaffResult([Reply(self.desk.text("staff.texte_seulement_staff"))])
         reopened = False
         with self.assistant.db.atomic():
-            if handoff["status"] != OPEN:
+            if handoff["status"] not in LIVE:
                 reopened = self._reopen(handoff, inp)
             answer = self.desk.text("staff.reponse_equipe", prenom=clean(inp.first_name, 40) or "?",
                                     message=clean(inp.text, MAX_RELAY))
@@ -329,12 +354,13 @@ class HandoffDesk:
         handoff = self.store.get(handoff_id)
         if handoff is None:
             return self.desk.text("staff.conversation_introuvable")
-        if handoff["status"] != OPEN:
+        if handoff["status"] not in LIVE:
             return self.desk.text("staff.deja_terminee", n=handoff_id)
         who = self.desk.who(inp)
         with self.assistant.db.atomic():
-            self.store.close(handoff_id, self.desk.now(), BY_STAFF)
-            self._set_prospect_mode(handoff["user_id"], active=False)
+            if not self.store.move(handoff_id, HandoffEvent.STAFF_ENDED, self.desk.now()):
+                return self.desk.text("staff.deja_terminee", n=handoff_id)
+            self._follow_saved(handoff["user_id"], self.store.get(handoff_id))
             goodbye = self.assistant.faq().menu_reply("staff.fin_prospect")
             self.desk.queue_prospect(handoff["user_id"], KIND_END, goodbye, ref=str(handoff_id))
             self._edit_root(handoff, self.desk.text("staff.etat_termine", qui=who), with_button=False)
@@ -342,24 +368,20 @@ class HandoffDesk:
 
     def _reopen(self, handoff: dict[str, Any], inp: StaffInput) -> bool:
         """A staff member wrote in an ended conversation: reopen it, unless the prospect is in the form."""
-        if not self._set_prospect_mode(handoff["user_id"], active=True):
+        if self._slot_taken(self.assistant.sessions.load(handoff["user_id"])):
+            return False  # the form reads the prospect's text: the answer is relayed without reopening
+        if not self.store.move(handoff["id"], HandoffEvent.STAFF_REOPENED, self.desk.now()):
             return False
-        self.store.reopen(handoff["id"])
+        self._follow_saved(handoff["user_id"], self.store.get(handoff["id"]))
         self._edit_root(handoff, self.desk.text("staff.etat_rouvert", qui=self.desk.who(inp)), with_button=True)
         return True
 
-    def _set_prospect_mode(self, user_id: int, active: bool) -> bool:
-        """Enter or leave the ``handoff`` mode in the prospect's saved state; False if in another mode."""
+    def _follow_saved(self, user_id: int, handoff: dict[str, Any] | None) -> None:
+        """:meth:`follow` on the prospect's saved session (a change made from the staff side)."""
         sessions = self.assistant.sessions
         state = sessions.load(user_id)
-        if active:
-            if state.get("mode") not in (None, self.MODE):
-                return False
-            state["mode"] = self.MODE
-        else:
-            self._exit_mode(state)
+        self.follow(state, handoff)
         sessions.save(user_id, state, self.desk.now())
-        return True
 
     def _edit_root(self, handoff: dict[str, Any], status: str, with_button: bool) -> None:
         """Show the conversation's state under the request message (rebuilt from the original)."""

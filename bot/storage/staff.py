@@ -8,7 +8,8 @@ Why two tables of its own:
   and ``/stats`` can count. The creation of a lead is an event too: it links the
   reference to the prospect, which is how ``/supprimer`` finds the staff messages
   to blank even after the registration row is gone.
-* ``handoffs`` — one row per "I want to talk to a person": when it was opened and
+* ``handoffs`` — one row per "I want to talk to a person" (its ``status`` is the one
+  source of truth of the conversation's state, see ``bot/storage/handoff_states.py``): when it was opened and
   closed, by whom it was closed, the outbox row of the request message (the root
   staff reply to) and the forum topic it lives in, if the staff group is a forum.
   The prospect's first name is kept only to label the staff's messages.
@@ -25,6 +26,8 @@ from typing import Any
 import sqlite_utils
 
 from bot.messages import Reply
+from bot.storage.handoff_states import (CLOSED_BY, LIVE, TRANSITIONS, HandoffEvent, HandoffState, next_state,
+                                       sources_of)
 from bot.storage.rows import dicts
 from bot.storage.outbox import KIND_TOPIC_RENAME, PENDING, PROSPECT, STAFF, Outbox, blank_row
 from bot.storage.times import to_db
@@ -36,8 +39,11 @@ LEAD_STATUSES: tuple[str, ...] = (NEW, TAKEN, CONTACTED, CLOSED)
 #: Events of ``lead_events``: a confirmation, an update of the form, a status change.
 CREATED, UPDATED, STATUS = "cree", "mis_a_jour", "statut"
 
-OPEN, ENDED = "open", "closed"
-BY_STAFF, BY_PROSPECT = "staff", "prospect"
+# The handoff's stored statuses and who closed it: declared in bot/storage/handoff_states.py.
+OPEN, ENDED = HandoffState.OPEN.value, HandoffState.CLOSED.value
+BY_STAFF, BY_PROSPECT = CLOSED_BY[HandoffEvent.STAFF_ENDED], CLOSED_BY[HandoffEvent.PROSPECT_LEFT]
+#: The statuses of a live conversation (asked, or the prospect already wrote).
+LIVE_STATUSES: tuple[str, ...] = tuple(state.value for state in LIVE)
 
 # Kinds of outbox rows written by the staff features (``ref`` says what they are about).
 KIND_LEAD = "lead"  # ref = registration reference
@@ -144,8 +150,9 @@ class HandoffStore:
 
     def open(self, user_id: int, first_name: str, at: dt.datetime) -> int:
         """Start a conversation; it reuses the forum topic of the prospect's previous one."""
+        status = TRANSITIONS[(HandoffState.NEW, HandoffEvent.ASKED)]
         return self.db["handoffs"].insert({
-            "user_id": user_id, "first_name": first_name, "opened_at": stamp(at), "status": OPEN,
+            "user_id": user_id, "first_name": first_name, "opened_at": stamp(at), "status": status.value,
             "thread_id": self.topic_of_user(user_id),
         }).last_pk
 
@@ -155,9 +162,10 @@ class HandoffStore:
         return rows[0] if rows else None
 
     def open_of(self, user_id: int) -> dict[str, Any] | None:
-        """The prospect's open conversation, if any."""
+        """The prospect's live conversation (open or relayed), if any."""
         rows = _rows(self.db.execute(
-            "SELECT * FROM handoffs WHERE user_id = ? AND status = ? ORDER BY id DESC LIMIT 1", [user_id, OPEN]))
+            f"SELECT * FROM handoffs WHERE user_id = ? AND status IN ({','.join('?' * len(LIVE_STATUSES))}) "
+            "ORDER BY id DESC LIMIT 1", [user_id, *LIVE_STATUSES]))
         return rows[0] if rows else None
 
     def by_thread(self, thread_id: int) -> dict[str, Any] | None:
@@ -185,15 +193,21 @@ class HandoffStore:
         """A topic is gone: every conversation that used it will get a new one."""
         self.db.execute("UPDATE handoffs SET thread_id = NULL WHERE thread_id = ?", [thread_id])
 
-    def close(self, handoff_id: int, at: dt.datetime, by: str) -> None:
-        """End a conversation (``by``: staff or prospect)."""
-        self.db.execute("UPDATE handoffs SET status = ?, closed_at = ?, closed_by = ? WHERE id = ?",
-                        [ENDED, stamp(at), by, handoff_id])
+    def move(self, handoff_id: int, event: HandoffEvent, at: dt.datetime) -> HandoffState | None:
+        """Apply ``event`` to a conversation, as the transition table allows; None when refused.
 
-    def reopen(self, handoff_id: int) -> None:
-        """A staff member wrote again in an ended conversation."""
-        self.db.execute("UPDATE handoffs SET status = ?, closed_at = NULL, closed_by = NULL WHERE id = ?",
-                        [OPEN, handoff_id])
+        The update is conditional on the status read, so a change made meanwhile by the
+        other side makes this one refused rather than silently overwritten.
+        """
+        row = self.db.execute("SELECT status FROM handoffs WHERE id = ?", [handoff_id]).fetchone()
+        target = next_state(row[0] if row else HandoffState.NEW, event, handoff_id)
+        if row is None or target is None or target is HandoffState.ERASED:
+            return None  # creating and deleting rows have their own paths (open, erase, purge)
+        closed = (stamp(at), CLOSED_BY[event]) if target is HandoffState.CLOSED else (None, None)
+        changed = self.db.execute(
+            "UPDATE handoffs SET status = ?, closed_at = ?, closed_by = ? WHERE id = ? AND status = ?",
+            [target.value, *closed, handoff_id, row[0]]).rowcount
+        return target if changed else None
 
     def opened_since(self, cutoff: dt.datetime) -> int:
         """How many conversations were opened since ``cutoff``."""
@@ -314,9 +328,10 @@ def purge_staff_data(db: sqlite_utils.Database, cutoff: dt.datetime) -> dict[str
     The people concerned are erased whole by :func:`bot.storage.personal.purge`; this
     keeps the old behaviour for what is left (an ended conversation of someone still active).
     """
+    purgeable = [state.value for state in sources_of(HandoffEvent.PURGED)]  # ended ones, per the table
     handoffs = db.execute(
-        "DELETE FROM handoffs WHERE status = ? AND julianday(closed_at) < julianday(?)",
-        [ENDED, stamp(cutoff)]).rowcount
+        f"DELETE FROM handoffs WHERE status IN ({','.join('?' * len(purgeable))}) "
+        "AND julianday(closed_at) < julianday(?)", [*purgeable, stamp(cutoff)]).rowcount
     events = db.execute("DELETE FROM lead_events WHERE ref NOT IN (SELECT ref FROM registrations)").rowcount
     return {"handoffs": handoffs, "lead_events": events}
 
