@@ -432,7 +432,8 @@ class RegistrationFlow:
         existed = self.store.registration(turn.user_id) is not None
         source = self.assistant.prospects.source(turn.user_id)
         with self.assistant.db.atomic():  # the registration, the draft's end and what subscribers queue
-            row = self.store.confirm(turn.user_id, steps.columns(data), source, draft.consent_at, self.assistant.clock.now())
+            row = self.store.confirm(turn.user_id, steps.columns(data), source, draft.consent_at,
+                                     self.assistant.clock.now())
             self.store.delete_draft(turn.user_id)
             self._leave(turn)
             log.info("pre-registration %s", "updated" if existed else "created")

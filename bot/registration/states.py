@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bot.registration.steps import SUMMARY
+
 log = logging.getLogger(__name__)
 
 #: The session's ``mode`` while the form handles free text (shared with other modes).
@@ -32,8 +34,6 @@ MODE = "form"
 CONSENT_FLAG = "form_consent"
 #: Set in the session between "/supprimer" and its confirmation button.
 ERASE_FLAG = "erase_asked"
-#: The draft's step once every field is answered (see ``steps.next_step``).
-SUMMARY_STEP = "summary"
 
 
 class FormState(StrEnum):
@@ -139,7 +139,7 @@ def form_state(session: Mapping[str, Any], draft_step: str | None) -> FormState:
     """The form's one state, from the session and the draft's step (None: no draft)."""
     in_form = session.get("mode") == MODE
     if draft_step is not None:
-        if draft_step == SUMMARY_STEP:
+        if draft_step == SUMMARY:
             return S.CONFIRMING if in_form else S.CONFIRMING_AWAY
         return S.FILLING if in_form else S.FILLING_AWAY
     if in_form and session.get(CONSENT_FLAG):
