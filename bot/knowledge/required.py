@@ -7,9 +7,10 @@ refuses to start, ``check`` fails and ``/recharger`` keeps the old base.
 
 Two sources, so that a key added to the code is required without anyone editing a
 list: the key literals written in the code (read from its source with ``ast``), and
-the families the code builds from data (``f"form.ask_{step}"``), enumerated from the
-same constants the code uses. ``tests/test_required_texts.py`` checks that every
-built key's prefix has a family here.
+the families the code builds from data (``f"staff.statut_{status}"``), enumerated from
+the same constants the code uses. ``tests/test_required_texts.py`` checks that every
+built key's prefix has a family here. The form's keys are literals of its records
+(``bot/registration/steps.py``), so they are found with the others.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from bot.registration import steps, validators
 from bot.storage import staff
 
 #: The text files of ``knowledge/texts/``: each must exist.
@@ -47,12 +47,8 @@ def literal_text_keys() -> frozenset[str]:
 
 
 def built_text_keys() -> frozenset[str]:
-    """The keys the code builds from data: form steps, choices, fields, statuses, events."""
-    keys = {f"form.ask_{step}" for step in steps.ORDER}
-    keys |= {steps.label_key(step, code) for step, codes in steps.CHOICES.items() for code in codes}
-    keys |= {f"form.champ_{name}" for name in steps.SUMMARY_FIELDS}
-    keys |= {f"validation.{key}" for key in validators.ALL_KEYS}
-    keys |= {f"staff.statut_{status}" for status in staff.LEAD_STATUSES}
+    """The keys the code builds from data: lead statuses and events."""
+    keys = {f"staff.statut_{status}" for status in staff.LEAD_STATUSES}
     keys |= {f"staff.bouton_{status}" for status in staff.LEAD_STATUSES if status != staff.NEW}
     keys |= {f"staff.evenement_{event}" for event in (staff.CREATED, staff.UPDATED, staff.STATUS)}
     keys |= {f"form.statut_{status}" for status in staff.LEAD_STATUSES}  # /mesdonnees, in the prospect's words

@@ -19,19 +19,33 @@ def shown_value(render: Renderer, field: str, data: dict[str, Any]) -> str:
     value = data.get(field)
     if value in (None, ""):
         return "—"
-    if field == steps.BIRTH_DATE:
+    shown = steps.BY_NAME[field].shown if field in steps.BY_NAME else "text"
+    if shown == "date":
         try:
             return french_date(dt.date.fromisoformat(str(value)))
         except ValueError:
             return str(value)
-    if field == steps.PHONE:
+    if shown == "phone":
         return format_phone_for_humans(str(value))
-    if field == steps.COMPANY:
+    if shown == "company":
         if value == steps.COMPANY_FOUND and data.get(steps.COMPANY_NAME):
             return str(data[steps.COMPANY_NAME])
         return render.text("form.valeur_recherche")
-    if field == steps.INTAKE:
+    if shown == "intake":
         return render.text("form.valeur_rentree", annees=value)
-    if field in steps.CHOICES:
+    if shown == "choice":
+        return render.text(steps.label_key(field, str(value)))
+    return str(value)
+
+
+def exported_value(render: Renderer, field: str, data: dict[str, Any]) -> str:
+    """A stored answer as the CSV export writes it: as stored, or its label, or spaced (phone)."""
+    value = data.get(field)
+    if not value:
+        return ""
+    exported = steps.BY_NAME[field].exported
+    if exported == "phone":
+        return format_phone_for_humans(str(value))
+    if exported == "label":
         return render.text(steps.label_key(field, str(value)))
     return str(value)

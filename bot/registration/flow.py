@@ -32,7 +32,21 @@ from bot.knowledge.intake import intake_label, intake_of, possible_years
 from bot.knowledge.render import french_date
 from bot.registration import steps
 from bot.registration.display import shown_value
+from bot.registration.states import (
+    CONSENT_FLAG,
+    ERASE_FLAG,
+    ERASURE,
+    FORM,
+    MODE,
+    EraseEvent,
+    EraseState,
+    FormEvent,
+    FormState,
+    erase_state,
+    form_state,
+)
 from bot.registration.validators import (
+    TEXT_KEYS,
     Invalid,
     Valid,
     format_phone_for_humans,
@@ -50,13 +64,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODE = "form"
-#: Set in the state between "/inscription" and the consent (no draft exists yet).
-CONSENT_FLAG = "form_consent"
+__all__ = ["CONSENT_FLAG", "ERASE_FLAG", "MODE", "RegistrationFlow", "install"]
+
 #: Longest ``/mesdonnees`` sent as a message (UTF-16 units); longer goes as a file.
 DATA_AS_FILE = 3500
-#: Set in the state between "/supprimer" and its confirmation button.
-ERASE_FLAG = "erase_asked"
 
 # Callback data of the form's buttons (all under the "f:" prefix, 64 bytes at most).
 PREFIX = "f:"
@@ -81,17 +92,20 @@ class RegistrationFlow:
         """``/inscription`` and the "Je me pré-inscris" button: resume, update or begin."""
         draft = self._draft(turn.user_id)
         if draft is not None:
+            self._go(turn, draft, FormEvent.RESUME)
             self._enter(turn)
             turn.say(self._prompt(turn, draft.step, draft.data, intro=self._t(turn, "form.reprise")))
             return
         registration = self.store.registration(turn.user_id)
         if registration is not None:
+            self._go(turn, None, FormEvent.START_REGISTERED)
             data = {name: registration.get(name) for name in steps.ORDER if registration.get(name)}
             self._save(turn, data, steps.SUMMARY, registration.get("consent_at"))
             self._enter(turn)
             intro = self._t(turn, "form.deja_inscrit", ref=registration["ref"])
             turn.say(self._prompt(turn, steps.SUMMARY, data, intro=intro))
             return
+        self._go(turn, None, FormEvent.START)
         self._enter(turn)
         turn.state[CONSENT_FLAG] = True
         turn.say(self._consent_reply(turn, self._t(turn, "form.notice", mois=self.assistant.retention_months,
@@ -106,11 +120,16 @@ class RegistrationFlow:
             elif self._draft(turn.user_id) is not None:
                 turn.say(Reply(self._t(turn, "form.rappel_brouillon")))
             elif turn.state.get(CONSENT_FLAG):
-                self._leave(turn)
+                if form_state(turn.state, None) is FormState.CONSENT:
+                    self._go(turn, None, FormEvent.RESTART)
+                self._leave(turn)  # also a flag left by another mode taking the session
         return start
 
     def cancel(self, turn: Turn) -> None:
         """``/annuler``: leave the form at any step; the draft is deleted."""
+        draft = self._draft(turn.user_id)
+        if form_state(turn.state, draft.step if draft else None) is not FormState.IDLE:
+            self._go(turn, draft, FormEvent.CANCEL)
         in_form = turn.state.get("mode") == MODE
         deleted = self.store.delete_draft(turn.user_id)
         self._leave(turn)
@@ -146,6 +165,7 @@ class RegistrationFlow:
 
     def ask_erase(self, turn: Turn) -> None:
         """``/supprimer``: ask for a confirmation with two buttons."""
+        ERASURE.target(erase_state(turn.state), EraseEvent.ASK)
         turn.state[ERASE_FLAG] = True
         buttons = [[Button(self._t(turn, "form.bouton_supprimer_oui"), ERASE_YES),
                     Button(self._t(turn, "form.bouton_supprimer_non"), ERASE_NO)]]
@@ -219,11 +239,20 @@ class RegistrationFlow:
         if turn.state.get("mode") != MODE:
             return None, None
         draft = self._draft(turn.user_id)
-        if draft is not None:
+        state = form_state(turn.state, draft.step if draft else None)
+        if state in (FormState.FILLING, FormState.CONFIRMING) and draft is not None:
             return draft.step, draft
-        if turn.state.get(CONSENT_FLAG):
+        if state is FormState.CONSENT:
             return steps.CONSENT, None
         return None, None
+
+    def _go(self, turn: Turn, draft: Draft | None, event: FormEvent) -> FormState:
+        """Check a change of state against the table before making it (undeclared: refused).
+
+        Raising rolls back the whole turn (one transaction per update): nothing of a
+        change the table does not declare is kept.
+        """
+        return FORM.target(form_state(turn.state, draft.step if draft else None), event)
 
     def _draft(self, user_id: int) -> Draft | None:
         """The prospect's draft; a step this version does not know becomes the next missing one."""
@@ -270,6 +299,7 @@ class RegistrationFlow:
         return Reply(text, buttons)
 
     def _consent(self, turn: Turn, accepted: bool) -> None:
+        self._go(turn, None, FormEvent.ACCEPT if accepted else FormEvent.REFUSE)
         turn.state.pop(CONSENT_FLAG, None)
         if not accepted:
             self._leave(turn)
@@ -288,7 +318,7 @@ class RegistrationFlow:
         if self._is_question(turn, step, text, isinstance(result, Valid)):
             self._digress(turn, draft, step, text)
         elif isinstance(result, Invalid):
-            reason = self._t(turn, f"validation.{result.reason_key}")
+            reason = self._t(turn, TEXT_KEYS[result.reason_key])
             turn.say(self._prompt(turn, step, self._data(draft), text=reason))
         else:
             notes = [self._note_text(turn, result.note_key)] if result.note_key else []
@@ -332,7 +362,7 @@ class RegistrationFlow:
             return
         result = validate_shared_contact(turn.msg.payload, turn.msg.contact_user_id, turn.user_id)
         if isinstance(result, Invalid):
-            reason = self._t(turn, f"validation.{result.reason_key}")
+            reason = self._t(turn, TEXT_KEYS[result.reason_key])
             turn.say(self._prompt(turn, step, self._data(draft), text=reason))
         else:
             self._accept(turn, draft, step, result.value, [])
@@ -372,12 +402,13 @@ class RegistrationFlow:
         """Save the answers and ask the next missing field (or show the summary)."""
         self._settle_intake(data)
         following = steps.next_step(data)
+        self._go(turn, draft, FormEvent.COMPLETE if following == steps.SUMMARY else FormEvent.ANSWER)
         self._save(turn, data, following, draft.consent_at if draft else None)
         intro = "\n\n".join(notes) if notes else None
         turn.say(self._prompt(turn, following, data, intro=intro))
 
     def _note_text(self, turn: Turn, key: str) -> str:
-        return "\n".join([self._t(turn, f"validation.{key}"), self._t(turn, "form.note_age")])
+        return "\n".join([self._t(turn, TEXT_KEYS[key]), self._t(turn, "form.note_age")])
 
     @staticmethod
     def _stored(value: Any) -> Any:
@@ -388,6 +419,7 @@ class RegistrationFlow:
     def _fix(self, turn: Turn, draft: Draft | None, field: str) -> None:
         """Ask only ``field`` again; answering it brings the summary back (see ``next_step``)."""
         data = self._data(draft)
+        self._go(turn, draft, FormEvent.FIX)
         self._save(turn, data, field, draft.consent_at if draft else None)
         turn.say(self._prompt(turn, field, data, progress=False))
 
@@ -397,10 +429,12 @@ class RegistrationFlow:
         if draft is None or steps.next_step(data) != steps.SUMMARY:
             self._stale(turn, draft.step if draft else steps.CONSENT, draft)
             return
+        self._go(turn, draft, FormEvent.SEND)
         existed = self.store.registration(turn.user_id) is not None
         source = self.assistant.prospects.source(turn.user_id)
         with self.assistant.db.atomic():  # the registration, the draft's end and what subscribers queue
-            row = self.store.confirm(turn.user_id, data, source, draft.consent_at, self.assistant.clock.now())
+            row = self.store.confirm(turn.user_id, steps.columns(data), source, draft.consent_at,
+                                     self.assistant.clock.now())
             self.store.delete_draft(turn.user_id)
             self._leave(turn)
             log.info("pre-registration %s", "updated" if existed else "created")
@@ -426,13 +460,17 @@ class RegistrationFlow:
             turn.say(turn.faq.menu_reply("form.bouton_perime_hors"))
 
     def _erase_answer(self, turn: Turn, confirmed: bool) -> None:
-        if not turn.state.get(ERASE_FLAG):
+        asked = erase_state(turn.state)
+        if asked is EraseState.NONE:
             turn.say(Reply(self._t(turn, "form.supprimer_perime")))
             return
         if not confirmed:
+            ERASURE.target(asked, EraseEvent.DECLINE)
             del turn.state[ERASE_FLAG]
             turn.say(Reply(self._t(turn, "form.supprimer_annule")))
             return
+        ERASURE.target(asked, EraseEvent.CONFIRM)
+        self._go(turn, self._draft(turn.user_id), FormEvent.ERASED)
         erase_person(self.assistant.db, turn.user_id)
         self.assistant.checkpoint_due = True  # read by the front end, after commit
         turn.state.clear()  # the engine then deletes the session row instead of saving it
@@ -442,6 +480,10 @@ class RegistrationFlow:
 
     def _t(self, turn: Turn, key: str, **params: object) -> str:
         return turn.faq.render.text(key, **params)
+
+    def _label(self, turn: Turn, field: str) -> str:
+        """A field's name as the summary shows it ("Date de naissance")."""
+        return self._t(turn, steps.BY_NAME[field].label or field)
 
     def _choice_of(self, data: str, step: str) -> str | None:
         """The code of a ``f:v:step:code`` button if it answers ``step`` with a known code."""
@@ -475,7 +517,7 @@ class RegistrationFlow:
             label = self._t(turn, steps.label_key(step, source_code))
             question = self._t(turn, "form.ask_heard_source", source=label)
         else:
-            question = self._t(turn, f"form.ask_{step}")
+            question = self._t(turn, steps.BY_NAME[step].ask)
         if progress:
             number, total = steps.position(step)
             question = f"{self._t(turn, 'form.progression', n=number, total=total)} {question}"
@@ -499,7 +541,7 @@ class RegistrationFlow:
         codes = self._intake_choices() if step == steps.INTAKE else steps.CHOICES[step]
         buttons = [Button(self._t(turn, steps.label_key(step, code)), f"{VALUE}{step}:{code}")
                    for code in codes if code != default]
-        per_row = 1 if step == steps.COMPANY else 2
+        per_row = steps.BY_NAME[step].buttons_per_row
         rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
         if default:
             label = self._t(turn, "form.bouton_source_ok", source=self._t(turn, steps.label_key(step, default)))
@@ -511,21 +553,21 @@ class RegistrationFlow:
         if step == steps.CONSENT:
             return {ACCEPT: self._t(turn, "form.bouton_accepte"), REFUSE: self._t(turn, "form.bouton_refuse")}
         if step == steps.SUMMARY:
-            labels = {FIX + f: self._t(turn, f"form.champ_{f}") for f in steps.SUMMARY_FIELDS}
+            labels = {FIX + f: self._label(turn, f) for f in steps.SUMMARY_FIELDS}
             labels[SEND] = self._t(turn, "form.bouton_confirmer")
             return labels
-        return {code: self._t(turn, steps.label_key(step, code)) for code in steps.CHOICES[step]}
+        return {choice.code: self._t(turn, choice.label) for choice in steps.BY_NAME[step].choices}
 
     def _summary(self, turn: Turn, data: dict[str, Any]) -> Reply:
         lines = [self._t(turn, "form.recap_intro")]
         for field in steps.SUMMARY_FIELDS:
-            lines.append(self._t(turn, "form.recap_ligne", champ=self._t(turn, f"form.champ_{field}"),
+            lines.append(self._t(turn, "form.recap_ligne", champ=self._label(turn, field),
                                  valeur=self._shown(turn, field, data)))
         if data.get(steps.INTAKE):
             lines.append(self._t(turn, "form.recap_ligne", champ=self._t(turn, "form.champ_intake"),
                                  valeur=self._shown(turn, steps.INTAKE, data)))
         lines.append(self._t(turn, "form.recap_fin"))
-        fixes = [Button(self._t(turn, "form.bouton_corriger", champ=self._t(turn, f"form.champ_{f}")), FIX + f)
+        fixes = [Button(self._t(turn, "form.bouton_corriger", champ=self._label(turn, f)), FIX + f)
                  for f in steps.SUMMARY_FIELDS]
         rows = [fixes[i:i + 2] for i in range(0, len(fixes), 2)]
         rows.append([Button(self._t(turn, "form.bouton_confirmer"), SEND)])
@@ -620,7 +662,7 @@ class RegistrationFlow:
         return [r[0] for r in rows if r[0]]
 
     def _field_lines(self, turn: Turn, data: dict[str, Any]) -> list[str]:
-        return [self._t(turn, "form.recap_ligne", champ=self._t(turn, f"form.champ_{f}"),
+        return [self._t(turn, "form.recap_ligne", champ=self._label(turn, f),
                         valeur=self._shown(turn, f, data))
                 for f in steps.SUMMARY_FIELDS if data.get(f)]
 

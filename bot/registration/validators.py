@@ -55,15 +55,31 @@ COMPANY_TOO_LONG = "company_too_long"
 COMPANY_LINK = "company_link"
 COMPANY_INVALID = "company_invalid"
 
-ALL_KEYS: frozenset[str] = frozenset(
-    {
-        NAME_EMPTY, NAME_TOO_SHORT, NAME_TOO_LONG, NAME_DIGITS, NAME_LINK,
-        NAME_INVALID_CHARS, NAME_NOT_LATIN, TEXT_HIDDEN_CHARS,
-        DATE_FORMAT, DATE_INCOMPLETE, DATE_IMPOSSIBLE, DATE_IMPLAUSIBLE, AGE_OUTSIDE_RANGE,
-        EMAIL_INVALID, PHONE_INVALID, CONTACT_NOT_OWN,
-        COMPANY_TOO_SHORT, COMPANY_TOO_LONG, COMPANY_LINK, COMPANY_INVALID,
-    }
-)
+#: The text of each reason/note key, as a whole literal (the text-key inventory reads them).
+TEXT_KEYS: dict[str, str] = {
+    NAME_EMPTY: "validation.name_empty",
+    NAME_TOO_SHORT: "validation.name_too_short",
+    NAME_TOO_LONG: "validation.name_too_long",
+    NAME_DIGITS: "validation.name_digits",
+    NAME_LINK: "validation.name_link",
+    NAME_INVALID_CHARS: "validation.name_invalid_chars",
+    NAME_NOT_LATIN: "validation.name_not_latin",
+    TEXT_HIDDEN_CHARS: "validation.text_hidden_chars",
+    DATE_FORMAT: "validation.date_format",
+    DATE_INCOMPLETE: "validation.date_incomplete",
+    DATE_IMPOSSIBLE: "validation.date_impossible",
+    DATE_IMPLAUSIBLE: "validation.date_implausible",
+    AGE_OUTSIDE_RANGE: "validation.age_outside_range",
+    EMAIL_INVALID: "validation.email_invalid",
+    PHONE_INVALID: "validation.phone_invalid",
+    CONTACT_NOT_OWN: "validation.contact_not_own",
+    COMPANY_TOO_SHORT: "validation.company_too_short",
+    COMPANY_TOO_LONG: "validation.company_too_long",
+    COMPANY_LINK: "validation.company_link",
+    COMPANY_INVALID: "validation.company_invalid",
+}
+
+ALL_KEYS: frozenset[str] = frozenset(TEXT_KEYS)
 """Every reason/note key a validator of this module can return."""
 
 NAME_MAX_LENGTH = 60

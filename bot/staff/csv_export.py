@@ -22,8 +22,7 @@ import io
 from typing import Any, Callable
 
 from bot.knowledge.render import Renderer
-from bot.registration import steps
-from bot.registration.validators import format_phone_for_humans
+from bot.registration.display import exported_value
 from bot.storage.times import in_paris
 
 BOM = "\ufeff"
@@ -38,12 +37,9 @@ def _plain(name: str) -> Column:
     return lambda render, lead, change, status: str(lead.get(name) or "")
 
 
-def _label(name: str) -> Column:
-    def value(render: Renderer, lead: dict[str, Any], change: dict[str, Any] | None,
-              status: Callable[[str], str]) -> str:
-        code = lead.get(name)
-        return render.text(steps.label_key(name, str(code))) if code else ""
-    return value
+def _field(name: str) -> Column:
+    """A field of the form, written as its record says (``bot/registration/steps.py``)."""
+    return lambda render, lead, change, status: exported_value(render, name, lead)
 
 
 def _moment(stamp: str | None) -> str:
@@ -62,19 +58,19 @@ COLUMNS: list[Column] = [
     lambda render, lead, change, status: status(lead.get("status") or ""),
     lambda render, lead, change, status: (f"{change['staff_name']} ({change['staff_id']})" if change else ""),
     lambda render, lead, change, status: _moment(change["at"]) if change else "",
-    _plain("last_name"),
-    _plain("first_name"),
-    _plain("birth_date"),
-    _plain("email"),
-    lambda render, lead, change, status: format_phone_for_humans(lead["phone"]) if lead.get("phone") else "",
-    _label("diploma"),
-    _label("situation"),
-    _label("company"),
-    _plain("company_name"),
-    _label("heard"),
+    _field("last_name"),
+    _field("first_name"),
+    _field("birth_date"),
+    _field("email"),
+    _field("phone"),
+    _field("diploma"),
+    _field("situation"),
+    _field("company"),
+    _field("company_name"),
+    _field("heard"),
     _plain("source"),
     lambda render, lead, change, status: _moment(lead.get("consent_at")),
-    _plain("intake"),
+    _field("intake"),
 ]
 
 

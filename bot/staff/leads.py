@@ -77,9 +77,9 @@ class LeadDesk:
         updated = any(e["event"] == UPDATED for e in self.store.history(lead["ref"]))
         key = "staff.lead_mise_a_jour" if updated else "staff.lead_nouveau"
         lines = [render.text(key, ref=lead["ref"])]
-        for name in (*steps.SUMMARY_FIELDS, steps.INTAKE):
-            lines.append(render.text("staff.ligne", champ=render.text(f"form.champ_{name}"),
-                                     valeur=field_value(render, name, lead)))
+        for field in steps.SHOWN_FIELDS:
+            lines.append(render.text("staff.ligne", champ=render.text(field.label or field.name),
+                                     valeur=field_value(render, field.name, lead)))
         lines.append(self._source(render, lead))
         lines.append(render.text("staff.lead_recue", date=self.desk.moment(lead.get("created_at"))))
         lines.append(self._status_line(render, lead))

@@ -23,12 +23,6 @@ import sqlite_utils
 from bot.storage.rows import first_dict
 from bot.storage.times import from_db, to_db
 
-#: The form's fields, as columns of ``registrations`` and keys of a draft's data.
-FIELDS: tuple[str, ...] = (
-    "last_name", "first_name", "birth_date", "email", "phone", "diploma", "situation",
-    "company", "company_name", "heard", "intake",
-)
-
 #: Letters and digits that cannot be mistaken for one another when read aloud or
 #: copied by hand (no 0/O, 1/I/L, no U/V).
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
@@ -98,14 +92,13 @@ class RegistrationStore:
         """The pre-registration with this reference, or None."""
         return self._one("SELECT * FROM registrations WHERE ref = ?", [ref])
 
-    def confirm(self, user_id: int, data: dict[str, Any], source: str | None, consent_at: str | None,
+    def confirm(self, user_id: int, values: dict[str, Any], source: str | None, consent_at: str | None,
                 at: dt.datetime) -> dict[str, Any]:
-        """Store the confirmed answers and return the row.
+        """Store the confirmed answers (by column, see ``steps.columns``) and return the row.
 
         A first confirmation creates the row with a new reference; a later one
         updates the same row (same reference, same creation date, same status).
         """
-        values = {name: data.get(name) for name in FIELDS}
         existing = self.registration(user_id)
         if existing is None:
             row = {**values, "ref": new_reference(lambda r: self.by_ref(r) is not None),
