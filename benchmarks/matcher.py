@@ -39,7 +39,7 @@ from bot.conversation.faq import Faq  # noqa: E402
 from bot.knowledge.loader import load_knowledge  # noqa: E402
 from bot.knowledge.store import Loaded  # noqa: E402
 from bot.knowledge.model import Entry  # noqa: E402
-from bot.conversation.cues import folded  # noqa: E402
+from bot.matching.cues import folded  # noqa: E402
 from bot.matching import french  # noqa: E402
 from bot.matching.matcher import Matcher  # noqa: E402
 

@@ -19,7 +19,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ExtBot,
-    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -36,6 +35,7 @@ from bot.ops.running import bot_running_lock
 from bot.staff.stale_notice import notify_if_stale
 from bot.storage.inbox import Inbox
 from handlers import guards, prospect, staff, staff_admins
+from handlers.context import CONTEXT_TYPES, BotApplication, BotContext
 from handlers.delivery import Deliverer
 from handlers.polling import DurablePoller
 from handlers.render import HTML_DEFAULTS
@@ -64,38 +64,38 @@ PROSPECT_COMMANDS = [
 ]
 
 
-async def post_init(application: Application) -> None:
+async def post_init(application: BotApplication) -> None:
     """Set the command list shown to prospects and start delivering the outbox."""
     commands = [BotCommand(name, description) for name, description in PROSPECT_COMMANDS]
     await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
     await staff.set_staff_commands(application)  # the staff group's own list (never fatal)
     await staff_admins.start(application)  # who is staff, said in the log
-    await application.bot_data["deliverer"].bot.initialize()
-    application.bot_data["deliverer"].start()
+    await application.bot_data.deliverer.bot.initialize()
+    application.bot_data.deliverer.start()
     application.job_queue.run_daily(purge_job, time=PURGE_TIME, name="retention-purge")
     application.job_queue.run_daily(stale_knowledge_job, time=STALE_CHECK_TIME, name="stale-knowledge")
     application.job_queue.run_once(stale_knowledge_job, 60, name="stale-knowledge-at-start")
     application.job_queue.run_repeating(console_tick_job, interval=CONSOLE_TICK, first=2, name="staff-console")
-    seconds = application.bot_data["assistant"].settings.reminder_seconds
+    seconds = application.bot_data.assistant.settings.reminder_seconds
     application.job_queue.run_repeating(reminder_job, interval=seconds, first=min(seconds, 5), name="reminders")
 
 
-async def console_tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def console_tick_job(context: BotContext) -> None:
     """Every minute: lead recalls and the daily digest when due (``bot/staff/followup.py``)."""
-    desk = context.application.bot_data["assistant"].staff
+    desk = context.desk
     if desk is not None and desk.followup.tick():
-        context.application.bot_data["assistant"].wake_delivery()
+        context.assistant.wake_delivery()
 
 
 #: Seconds between two looks at the recalls and the digest.
 CONSOLE_TICK = 60
 
 
-async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reminder_job(context: BotContext) -> None:
     """Often: queue the reminders due now in the outbox (``bot/reminders/sending.py``), then wake delivery."""
     from bot.reminders.sending import run_round
 
-    assistant: Assistant = context.application.bot_data["assistant"]
+    assistant = context.assistant
     counts = run_round(assistant.db, assistant.knowledge.current, assistant.clock.now())
     if assistant.staff is not None and assistant.staff.campaigns is not None:
         assistant.staff.campaigns.report_finished()  # a campaign with nothing left to send gets its report
@@ -104,28 +104,28 @@ async def reminder_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         assistant.wake_delivery()
 
 
-async def stale_knowledge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_knowledge_job(context: BotContext) -> None:
     """Daily: if the knowledge base is out of date, tell the staff group (at most once a week)."""
-    notify_if_stale(context.application.bot_data["assistant"].staff)
+    if context.desk is not None:
+        notify_if_stale(context.desk)
 
 
-async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def purge_job(context: BotContext) -> None:
     """Daily: apply every retention period (see ``bot.composition.retention_purge``)."""
-    assistant: Assistant = context.application.bot_data["assistant"]
-    deleted = retention_purge(assistant)
+    deleted = retention_purge(context.assistant)
     log.info("retention purge: %s", deleted)
 
 
-async def post_shutdown(application: Application) -> None:
+async def post_shutdown(application: BotApplication) -> None:
     """Stop the delivery loop; what was not delivered waits in SQLite for the next start."""
-    await application.bot_data["deliverer"].stop()
-    await application.bot_data["deliverer"].bot.shutdown()
+    await application.bot_data.deliverer.stop()
+    await application.bot_data.deliverer.bot.shutdown()
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the error and keep the bot running; ``bot/logs.py`` keeps the exception's message out of the log."""
     log.error("error while handling an update: %s", type(context.error).__name__, exc_info=context.error)
-    desk = getattr(context.application.bot_data.get("assistant"), "staff", None)
+    desk = context.desk
     try:  # the alert (type only, once an hour) must never raise from the error handler
         if desk is not None and desk.alerts.unexpected_error(context.error):
             desk.assistant.wake_delivery()
@@ -150,11 +150,12 @@ def delivery_bot(settings: Settings) -> ExtBot:
                   request=request, defaults=HTML_DEFAULTS)
 
 
-def build_application(settings: Settings, assistant: Assistant) -> Application:
+def build_application(settings: Settings, assistant: Assistant) -> BotApplication:
     """The Telegram application with every handler registered."""
     application = (
         Application.builder()
         .token(settings.telegram_token)
+        .context_types(CONTEXT_TYPES)  # handlers reach the services through typed slots (handlers/context.py)
         .base_url(settings.telegram_base_url)
         .rate_limiter(AIORateLimiter(max_retries=5))
         .defaults(HTML_DEFAULTS)
@@ -165,13 +166,10 @@ def build_application(settings: Settings, assistant: Assistant) -> Application:
     deliverer = Deliverer(delivery_bot(settings), assistant.outbox, assistant.clock, settings.staff_chat_id,
                           **staff.delivery_hooks(application.bot, assistant))
     assistant.wake_delivery = deliverer.kick
-    application.bot_data["assistant"] = assistant
-    application.bot_data["deliverer"] = deliverer
-    application.bot_data["flood"] = FloodControl(settings.flood_limit, settings.flood_window)
-    application.bot_data["retention_months"] = settings.retention_months
-    application.bot_data["log_salt"] = hashlib.sha256(settings.telegram_token.encode()).hexdigest()
-    application.bot_data["staff_chat_id"] = settings.staff_chat_id
-    staff_admins.install(application, assistant.staff, application.bot_data["log_salt"])
+    application.bot_data.install(assistant, deliverer, FloodControl(settings.flood_limit, settings.flood_window),
+                                 log_salt=hashlib.sha256(settings.telegram_token.encode()).hexdigest(),
+                                 staff_chat_id=settings.staff_chat_id)
+    staff_admins.install(application, assistant.staff, application.bot_data.log_salt)
     application.add_handler(TypeHandler(Update, guards.origin_guard), group=-4)
     application.add_handler(TypeHandler(Update, guards.log_update), group=-2)
     application.add_handler(TypeHandler(Update, guards.flood_guard), group=-1)
@@ -199,7 +197,7 @@ def run_telegram(settings: Settings) -> None:
         asyncio.run(serve(build_application(settings, assistant), assistant, settings))
 
 
-async def serve(application: Application, assistant: Assistant,
+async def serve(application: BotApplication, assistant: Assistant,
                 settings: Settings | None = None) -> None:
     """Start the application, poll durably (``handlers/polling.py``), stop cleanly on a signal.
 

@@ -13,9 +13,9 @@ import time
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
-from bot.conversation.flood import FloodControl
+from handlers.context import BotContext
 from handlers.render import to_html
 
 log = logging.getLogger("updates")
@@ -43,7 +43,7 @@ def update_kind(update: Update) -> str:
     return "other"
 
 
-async def origin_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def origin_guard(update: Update, context: BotContext) -> None:
     """Stop what the bot must not answer: groups other than the staff group, and updates without a sender.
 
     The bot talks to prospects in private and to the staff in their group, nowhere
@@ -53,10 +53,10 @@ async def origin_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     cannot be answered as anyone's: it is dropped.
     """
     chat = update.effective_chat
-    staff_chat = context.application.bot_data.get("staff_chat_id")
+    staff_chat = context.bot_data.staff_chat_id
     if chat is not None and chat.type != ChatType.PRIVATE and chat.id != staff_chat:
         message = update.effective_message
-        spared: set[int] = context.application.bot_data.setdefault("spared_chats", set())
+        spared = context.bot_data.spared_chats
         if staff_chat is not None and message is not None and message.migrate_from_chat_id == staff_chat:
             spared.add(chat.id)  # the staff group under its new id: stay, and say what to configure
             log.warning("the staff group became a supergroup: set STAFF_CHAT_ID to %s and restart", chat.id)
@@ -68,7 +68,7 @@ async def origin_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         raise ApplicationHandlerStop
 
 
-async def _leave(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+async def _leave(update: Update, context: BotContext, chat_id: int) -> None:
     """Leave a stray group (once per run), after stopping the spinner of a button pressed there."""
     if update.callback_query is not None:
         try:
@@ -78,11 +78,11 @@ async def _leave(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: in
     member = update.my_chat_member
     if member is not None and member.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         return  # already out of it
-    left: set[int] = context.application.bot_data.setdefault("left_chats", set())
+    left = context.bot_data.left_chats
     if chat_id in left:
         return
     left.add(chat_id)
-    salt = context.application.bot_data.get("log_salt", "")
+    salt = context.bot_data.log_salt
     log.info("update %s from a group that is not the staff group (%s): leaving it",
              update.update_id, pseudonym(chat_id, salt))
     try:
@@ -92,27 +92,25 @@ async def _leave(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: in
         log.warning("leaving a group failed: %s", type(exc).__name__)
 
 
-async def log_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def log_update(update: Update, context: BotContext) -> None:
     """One line per update: its kind, chat type and hashed ids; never its content."""
-    salt = context.application.bot_data.get("log_salt", "")
+    salt = context.bot_data.log_salt
     chat = update.effective_chat
     log.info("update %s kind=%s chat=%s user=%s", update.update_id, update_kind(update),
              chat.type if chat else "-", pseudonym(update.effective_user.id if update.effective_user else None, salt))
 
 
-async def flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def flood_guard(update: Update, context: BotContext) -> None:
     """Stop a prospect's update when they send too much too fast (private chats only)."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or chat.type != ChatType.PRIVATE:
         return
-    flood: FloodControl = context.application.bot_data["flood"]
-    verdict = flood.check(user.id, time.monotonic())
+    verdict = context.bot_data.flood.check(user.id, time.monotonic())
     if verdict.allowed:
         return
     if update.callback_query:
         await update.callback_query.answer()
     if verdict.notify:
-        assistant = context.application.bot_data["assistant"]
-        text = assistant.faq().render.text("general.trop_vite")
+        text = context.assistant.faq().render.text("general.trop_vite")
         await context.bot.send_message(chat.id, to_html(text))
     raise ApplicationHandlerStop

@@ -25,12 +25,12 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
 from bot.conversation.messages import Reply
 from bot.storage.inbox import QUARANTINE_DAYS, Inbox, Poison
+from handlers.context import BotApplication
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", categ
 class DurablePoller:
     """Fetch updates into the inbox, then hand them to the application."""
 
-    def __init__(self, application: Application, inbox: Inbox, clock: Clock) -> None:
+    def __init__(self, application: BotApplication, inbox: Inbox, clock: Clock) -> None:
         self.application = application
         self.inbox = inbox
         self.clock = clock
@@ -107,8 +107,7 @@ class DurablePoller:
         """Log (ids only) and tell staff, at most once a day, that updates were set aside."""
         log.error("update(s) %s could not be read and were quarantined (%d in all): see table quarantine",
                   ", ".join(str(i) for i in update_ids), self.inbox.quarantined_total())
-        assistant = self.application.bot_data.get("assistant")
-        desk = assistant.staff
+        desk = self.application.bot_data.assistant.staff
         if desk is None or not desk.enabled:
             return
         try:  # the notice must never cost the batch: the updates are stored whatever happens to it

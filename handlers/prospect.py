@@ -15,20 +15,14 @@ from dataclasses import replace
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
-from telegram.ext import ContextTypes
 
-from bot.conversation.engine import Assistant
 from bot.conversation.messages import Incoming, Kind, Person, Reply
 from bot.storage.personal import checkpoint
+from handlers.context import BotContext
 from handlers.render import telegram_messages
 from handlers.staff import send_reply
 
 log = logging.getLogger(__name__)
-
-
-def assistant_of(context: ContextTypes.DEFAULT_TYPE) -> Assistant:
-    """The core, stored in ``bot_data`` by :func:`handlers.app.build_application`."""
-    return context.application.bot_data["assistant"]
 
 
 def person_of(update: Update) -> Person:
@@ -80,7 +74,7 @@ class FeedbackIfSlow:
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 
-async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
+async def send_replies(context: BotContext, chat_id: int, replies: list[Reply]) -> None:
     """Send the core's replies in order, as HTML.
 
     429s are retried by the rate limiter; a 502 or a timeout is retried here, so a
@@ -104,7 +98,7 @@ async def send_replies(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies
                 return
 
 
-async def _send_with_retries(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, keyboard) -> None:
+async def _send_with_retries(context: BotContext, chat_id: int, text: str, keyboard) -> None:
     global _pending_sends
     _pending_sends += 1
     try:
@@ -113,7 +107,7 @@ async def _send_with_retries(context: ContextTypes.DEFAULT_TYPE, chat_id: int, t
         _pending_sends -= 1
 
 
-async def _send_until_sent(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, keyboard) -> None:
+async def _send_until_sent(context: BotContext, chat_id: int, text: str, keyboard) -> None:
     for delay in (*RETRY_DELAYS, None):
         try:
             await context.bot.send_message(chat_id, text, reply_markup=keyboard)
@@ -125,8 +119,8 @@ async def _send_until_sent(context: ContextTypes.DEFAULT_TYPE, chat_id: int, tex
             await asyncio.sleep(delay)
 
 
-async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
-    assistant = assistant_of(context)
+async def _answer(update: Update, context: BotContext, incoming: Incoming) -> None:
+    assistant = context.assistant
     incoming = replace(incoming, update_id=update.update_id)
     try:
         replies = assistant.handle(incoming)
@@ -139,7 +133,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, incoming: 
     await send_replies(context, update.effective_chat.id, replies)
 
 
-async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_command(update: Update, context: BotContext) -> None:
     """``/start payload``, ``/menu``, ``/aide``... and any other command."""
     text = update.effective_message.text or ""
     name, *args = text[1:].split() or [""]  # a bare "/" is an unknown command, not a crash
@@ -147,20 +141,20 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await _answer(update, context, Incoming(person_of(update), Kind.COMMAND, command, tuple(args[:5])))
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     """Free text: answer, showing "typing" if the answer is slow to leave."""
     message: Message = update.effective_message
     async with FeedbackIfSlow(lambda: _typing(context, message.chat_id)):
         await _answer(update, context, Incoming(person_of(update), Kind.TEXT, message.text or ""))
 
 
-async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_edited(update: Update, context: BotContext) -> None:
     """An edited message: never read again as input (the core may note it, see ``Kind.EDITED``)."""
     message = update.edited_message
     await _answer(update, context, Incoming(person_of(update), Kind.EDITED, (message.text or "") if message else ""))
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """An inline button: answer, and acknowledge the press (its spinner stops).
 
     The acknowledgement follows the answer, which is not kept waiting behind it, or
@@ -171,14 +165,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _answer(update, context, Incoming(person_of(update), Kind.BUTTON, query.data or ""))
 
 
-async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_contact(update: Update, context: BotContext) -> None:
     """A contact shared with the "share my number" keyboard."""
     contact = update.effective_message.contact
     await _answer(update, context, Incoming(person_of(update), Kind.CONTACT, contact.phone_number or "",
                                             contact_user_id=contact.user_id))
 
 
-async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_other(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice notes, documents...: a polite text answer."""
     message = update.effective_message
     kind = next((k for k in ("sticker", "photo", "voice", "video", "audio", "document", "location")
@@ -194,7 +188,7 @@ async def _acknowledge(query: CallbackQuery) -> None:
         log.warning("answering a button press failed: %s", type(exc).__name__)
 
 
-async def _typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+async def _typing(context: BotContext, chat_id: int) -> None:
     if _pending_sends >= TYPING_WHEN_QUIET:
         return
     try:

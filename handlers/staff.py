@@ -27,10 +27,8 @@ import logging
 from telegram import BotCommand, BotCommandScopeChat, Bot, InputFile, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
-    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -40,6 +38,7 @@ from bot.conversation.messages import Reply
 from bot.staff.desk import StaffDesk, StaffInput, StaffResult
 from bot.storage.outbox import Delivery
 from bot.text_units import truncate_units, visible_len
+from handlers.context import BotApplication, BotContext
 from handlers.render import telegram_messages, to_html
 
 log = logging.getLogger(__name__)
@@ -50,11 +49,6 @@ CAPTION_LIMIT = 1024
 TOAST_LIMIT = 200
 #: Retry delays (seconds) for the staff command list when the group cannot be reached at start.
 COMMANDS_RETRY = (30, 120, 600, 1800)
-
-
-def desk_of(context: ContextTypes.DEFAULT_TYPE) -> StaffDesk | None:
-    """The staff desk installed on the assistant (None if the feature is not installed)."""
-    return context.application.bot_data["assistant"].staff
 
 
 # --- updates in ----------------------------------------------------------------------------
@@ -102,9 +96,9 @@ def _thread_of(message: Message | None) -> int | None:
     return message.message_thread_id
 
 
-async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def guard(update: Update, context: BotContext) -> None:
     """Stop every staff-group update from someone who is not staff, revealing nothing."""
-    desk = desk_of(context)
+    desk = context.desk
     chat, user = update.effective_chat, update.effective_user
     if desk is None or not desk.enabled or chat is None or chat.id != desk.staff_chat_id:
         return
@@ -119,17 +113,17 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_command(update: Update, context: BotContext) -> None:
     """A command in the staff group (the guard let only staff through)."""
     await _handle(update, context)
 
 
-async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_message(update: Update, context: BotContext) -> None:
     """Any other message in the staff group: an answer to a prospect, or staff talking."""
     await _handle(update, context)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """A button pressed in the staff group (:class:`StaffButtonHandler` lets no other through)."""
     await _handle(update, context)
 
@@ -150,8 +144,8 @@ class StaffButtonHandler(CallbackQueryHandler):
         return super().check_update(update)
 
 
-async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    desk = desk_of(context)
+async def _handle(update: Update, context: BotContext) -> None:
+    desk = context.desk
     inp = staff_input(update, context.bot.username)
     if desk is None or inp is None:
         return
@@ -166,7 +160,7 @@ async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- answers out ---------------------------------------------------------------------------
 
 
-async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, result: StaffResult) -> None:
+async def _answer(update: Update, context: BotContext, result: StaffResult) -> None:
     """The toast of a button, and the replies in the same chat and topic as the update."""
     if update.callback_query is not None:
         await _answer_query(update, result.notice)
@@ -260,7 +254,7 @@ def delivery_hooks(bot: Bot, assistant: object) -> dict[str, object]:
             "on_problem": desk.delivery_problem}
 
 
-def register(application: Application, staff_chat_id: int | None) -> None:
+def register(application: BotApplication, staff_chat_id: int | None) -> None:
     """Add the guard (group -3, before every other) and the staff group's handlers.
 
     Call it before the prospects' handlers are added: the staff handlers take group 0's
@@ -277,9 +271,9 @@ def register(application: Application, staff_chat_id: int | None) -> None:
     application.add_handler(MessageHandler(edited, on_message))  # a staff answer corrected: see staff_edit
 
 
-async def set_staff_commands(application: Application, attempt: int = 0) -> None:
+async def set_staff_commands(application: BotApplication, attempt: int = 0) -> None:
     """Show the staff commands in the staff group only; retried later if the group is unreachable."""
-    desk: StaffDesk | None = getattr(application.bot_data["assistant"], "staff", None)
+    desk = application.bot_data.assistant.staff
     if desk is None or desk.staff_chat_id is None:
         return
     commands = [BotCommand(name, description[:256]) for name, description in desk.commands.menu()]
@@ -289,7 +283,7 @@ async def set_staff_commands(application: Application, attempt: int = 0) -> None
         delay = COMMANDS_RETRY[min(attempt, len(COMMANDS_RETRY) - 1)]
         log.warning("staff command list not set (%s); retry in %ss", type(exc).__name__, delay)
 
-        async def retry(context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def retry(context: BotContext) -> None:
             await set_staff_commands(context.application, attempt + 1)
 
         if application.job_queue is not None:

@@ -24,9 +24,10 @@ import time
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import TypeHandler
 
 from bot.staff.desk import StaffDesk
+from handlers.context import BotApplication, BotContext
 from handlers.guards import pseudonym
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class StaffAdmins:
         self.last_attempt = 0.0
         self.last_ok = False
 
-    async def refresh(self, application: Application) -> bool:
+    async def refresh(self, application: BotApplication) -> bool:
         """Ask Telegram for the administrators; keep the last known list if it fails."""
         self.last_attempt = time.monotonic()
         try:
@@ -65,7 +66,7 @@ class StaffAdmins:
         self.last_ok = True
         return True
 
-    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_update(self, update: Update, context: BotContext) -> None:
         """Before the staff guard: read the list again when someone unknown writes in the staff group."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or chat.id != self.desk.staff_chat_id or user.is_bot:
@@ -76,30 +77,30 @@ class StaffAdmins:
             return
         await self.refresh(context.application)
 
-    async def periodic(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def periodic(self, context: BotContext) -> None:
         """The job that reads the list every :data:`REFRESH_EVERY` seconds."""
         await self.refresh(context.application)
 
 
-def install(application: Application, desk: StaffDesk | None, salt: str) -> StaffAdmins | None:
+def install(application: BotApplication, desk: StaffDesk | None, salt: str) -> StaffAdmins | None:
     """Wire the administrators' list when the staff are the group's administrators (group -5)."""
     if desk is None or not desk.enabled or desk.settings.staff_user_ids:
         return None
     admins = StaffAdmins(desk, salt)
-    application.bot_data["staff_admins"] = admins
+    application.bot_data.staff_admins = admins
     application.add_handler(TypeHandler(Update, admins.on_update), group=-5)
     return admins
 
 
-async def start(application: Application) -> None:
+async def start(application: BotApplication) -> None:
     """At start: say who is staff (counts and hashed ids only) and begin the regular readings."""
-    desk: StaffDesk | None = application.bot_data["assistant"].staff
+    desk = application.bot_data.assistant.staff
     if desk is None or not desk.enabled:
         log.info("staff: no staff group (STAFF_CHAT_ID is empty)")
         return
-    admins: StaffAdmins | None = application.bot_data.get("staff_admins")
+    admins = application.bot_data.staff_admins
     if admins is None:
-        salt = application.bot_data.get("log_salt", "")
+        salt = application.bot_data.log_salt
         ids = desk.settings.staff_user_ids
         log.info("staff: the %d id(s) of STAFF_USER_IDS: %s", len(ids),
                  ", ".join(sorted(pseudonym(i, salt) for i in ids)))

@@ -22,7 +22,6 @@ import logging
 from urllib.parse import urlsplit
 
 from telegram import Update
-from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication, RequestHandler
 
@@ -31,6 +30,7 @@ from bot.config import Settings
 from bot.storage.inbox import Inbox
 from bot.storage.outbox import Outbox
 from bot.storage.updates import HandledUpdates
+from handlers.context import BotApplication
 from handlers.polling import DurablePoller
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def webhook_secret(settings: Settings) -> str:
 class WebhookReceiver(DurablePoller):
     """Receive updates by HTTP instead of fetching them; the rest is the durable poller's."""
 
-    def __init__(self, application: Application, inbox: Inbox, clock: Clock, settings: Settings,
+    def __init__(self, application: BotApplication, inbox: Inbox, clock: Clock, settings: Settings,
                  outbox: Outbox) -> None:
         super().__init__(application, inbox, clock)
         self.settings = settings

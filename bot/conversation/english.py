@@ -11,22 +11,12 @@ import datetime as dt
 import re
 
 from bot.knowledge.loader import PLACEHOLDER
-from bot.knowledge.model import Entry, FactValue, KnowledgeBase
+from bot.knowledge.model import FactValue, KnowledgeBase
 from bot.matching import french
-from bot.matching.matcher import Matcher
+from bot.matching.english import STOPWORDS
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
-#: English grammar words that say nothing about the topic (question words are kept, as in French).
-STOPWORDS = frozenset(
-    """
-    i m me my mine myself you your yours he she his her him we our they their them it its this that these
-    those there here is are am was were be been being do does did don t doesn s the a an and or but if
-    then than can could would will should shall must may might have has had get got any some please
-    thanks thank hi hey hello yes ok okay to of in on at for with about from by as so just also very
-    tell know want like would need into really still
-    """.split()
-)
 
 
 #: Small talk, by the key of its reply in ``texts/english.yaml`` (first found wins): a message made
@@ -75,9 +65,3 @@ def render_english(kb: KnowledgeBase, template: str, params: dict[str, object] |
         return match.group(0)
 
     return PLACEHOLDER.sub(fill, template)
-
-
-def english_matcher(kb: KnowledgeBase) -> Matcher:
-    """A matcher over the English example questions (French stemming is only a suffix cut: harmless)."""
-    entries = [Entry(id=e.id, answer=e.answer, questions=e.questions) for e in kb.english.values()]
-    return Matcher(entries, kb.synonyms_en, stopwords=STOPWORDS | french.GRAMMAR)

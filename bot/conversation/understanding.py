@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.conversation.context import ConversationContext
-from bot.conversation.cues import folded
+from bot.matching.cues import folded
 from bot.matching import french
 from bot.matching.matcher import THRESHOLD, decide
 

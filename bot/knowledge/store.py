@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.conversation.cues import Cues
-from bot.conversation.english import english_matcher
 from bot.knowledge.loader import load_knowledge
-from bot.knowledge.model import KnowledgeBase, Problem
+from bot.knowledge.model import Entry, KnowledgeBase, Problem
 from bot.knowledge.render import Renderer
 from bot.matching import french
+from bot.matching.cues import Cues
+from bot.matching.english import STOPWORDS as ENGLISH_STOPWORDS
 from bot.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,12 @@ def smalltalk_stopwords(kb: KnowledgeBase) -> frozenset[str]:
     """
     used = {w for entry in kb.smalltalk.values() for q in entry.questions for w in french.words(q)}
     return (french.STOPWORDS - used) | french.GRAMMAR
+
+
+def english_matcher(kb: KnowledgeBase) -> Matcher:
+    """A matcher over the English example questions (French stemming is only a suffix cut: harmless)."""
+    entries = [Entry(id=e.id, answer=e.answer, questions=e.questions) for e in kb.english.values()]
+    return Matcher(entries, kb.synonyms_en, stopwords=ENGLISH_STOPWORDS | french.GRAMMAR)
 
 
 @dataclass

@@ -23,11 +23,10 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Protocol, Sequence
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge.model import Entry
 from bot.matching import french
 from bot.matching.lexicon import is_french_word
 
@@ -65,6 +64,26 @@ class Match:
     scores: tuple[tuple[str, float], ...] = ()
 
 
+class Indexable(Protocol):
+    """What the matcher reads of an entry: its id, kind and the texts that lead to it.
+
+    A protocol rather than the knowledge base's ``Entry``, so matching (below the
+    knowledge layer) needs nothing from above it: ``bot.knowledge.model.Entry`` has
+    these attributes, and so may any other record a matcher indexes.
+    """
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def questions(self) -> Sequence[str]: ...
+    @property
+    def keywords(self) -> Sequence[str]: ...
+    @property
+    def title(self) -> str: ...
+
+
 @dataclass
 class _Doc:
     entry_id: str
@@ -76,7 +95,7 @@ class _Doc:
 class Matcher:
     """An index over a set of entries; build once per knowledge base, then :meth:`match`."""
 
-    def __init__(self, entries: Iterable[Entry], synonyms: list[list[str]] | None = None,
+    def __init__(self, entries: Iterable[Indexable], synonyms: list[list[str]] | None = None,
                  stopwords: frozenset[str] = french.STOPWORDS) -> None:
         self.stopwords = stopwords
         self._single: dict[str, str] = {}
@@ -167,7 +186,7 @@ class Matcher:
         for phrase, canonical in self._multi:
             self._multi_by_first.setdefault(phrase[0], []).append((phrase, canonical))
 
-    def _doc_texts(self, entry: Entry) -> list[str]:
+    def _doc_texts(self, entry: Indexable) -> list[str]:
         return [*entry.questions, *entry.keywords, *([entry.title] if entry.title else [])]
 
     def _build_vocabulary(self, token_docs: list[tuple[str, list[str]]]) -> None:

@@ -293,13 +293,6 @@ class Outbox:
         row = self.db.execute("SELECT sent_message_id FROM outbox WHERE id = ?", [delivery_id]).fetchone()
         return row[0] if row else None
 
-    def find_by_message(self, audience: str, message_id: int) -> tuple[str, str | None] | None:
-        """(kind, ref) of the row that produced a Telegram message: what a staff reply answers."""
-        row = self.db.execute(
-            "SELECT kind, ref FROM outbox WHERE audience = ? AND sent_message_id = ? ORDER BY id DESC LIMIT 1",
-            [audience, message_id]).fetchone()
-        return (row[0], row[1]) if row else None
-
     def reply_of(self, delivery_id: int) -> Reply | None:
         """The message a row carries (to rebuild it in a later edit), or None (unknown, or text dropped)."""
         row = self.db.execute("SELECT payload FROM outbox WHERE id = ?", [delivery_id]).fetchone()

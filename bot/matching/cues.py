@@ -3,7 +3,9 @@
 A parent writes "je me renseigne pour ma fille", an employer "je cherche un apprenti",
 a block-4 candidate "seulement le bloc 4 en candidat libre". These phrases are data a
 non-developer keeps up; this module only folds them like the prospects' text (accents,
-SMS spellings, elisions) and finds them as whole words in a message.
+SMS spellings, elisions) and finds them as whole words in a message. It sits in
+matching, below the knowledge layer, because the knowledge store compiles the phrases
+once per load and the conversation reads them.
 """
 from __future__ import annotations
 
