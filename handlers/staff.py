@@ -255,9 +255,14 @@ def delivery_hooks(bot: Bot, assistant: object) -> dict[str, object]:
     if desk is None:
         return {}
     topics = ForumTopics(bot, desk)
-    return {"on_undeliverable": desk.handoffs.undeliverable, "prepare": topics.prepare,
+
+    async def prepare(delivery: Delivery) -> Delivery:
+        """An edit of a message holding several lead cards is rebuilt whole; then its forum topic."""
+        return await topics.prepare(desk.leads.regroup(delivery))
+
+    return {"on_undeliverable": desk.handoffs.undeliverable, "prepare": prepare,
             "on_thread_lost": desk.handoffs.topic_lost, "label_resend": desk.label_resend,
-            "on_problem": desk.delivery_problem}
+            "on_problem": desk.delivery_problem, "batch": desk.leads.batch}
 
 
 def register(application: Application, staff_chat_id: int | None) -> None:
