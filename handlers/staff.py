@@ -157,6 +157,8 @@ async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if desk.is_heavy(inp):  # seconds of work: off the event loop, so prospects keep getting answers
         result = desk.complete_heavy(await asyncio.to_thread(desk.handle_heavy, inp))
+    elif desk.is_teaching(inp):  # the base's full check: off the event loop too, one at a time
+        result = await asyncio.to_thread(desk.handle_teaching, inp)
     else:
         result = desk.handle(inp)
     if result.handled:

@@ -143,10 +143,17 @@ def _v12_reminders(db: sqlite_utils.Database) -> None:
     create_campaign_table(db)
 
 
+def _v13_knowledge_edit_state(db: sqlite_utils.Database) -> None:
+    """Knowledge edits recorded before their file is written (``bot/staff/teach.py``)."""
+    from bot.storage.console_schema import add_edit_state
+
+    add_edit_state(db)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
                                _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts,
                                _v8_registration_intake, _v9_outbox_priority, _v10_quarantine,
-                               _v11_console, _v12_reminders]
+                               _v11_console, _v12_reminders, _v13_knowledge_edit_state]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:
