@@ -1,6 +1,7 @@
 """Load test: N prospects talk to the real bot at once, next to echo bots (the floors).
 
     python benchmarks/load.py [--prospects 200] [--think 0] [--seed 1]
+    python benchmarks/load.py --lead-burst 200      # only the lead-burst scenario (load_burst.py)
 
 Method
 ------
@@ -62,6 +63,11 @@ limiters switched off (what the bot itself costs, without Telegram's flood limit
 ``--profile-bot FILE`` runs it under cProfile (read FILE with ``pstats``);
 ``--keep-logs DIR`` keeps both bots' logs and the bot's database.
 
+``--lead-burst N`` runs another scenario instead (``load_burst.py``): N prospects
+fill in the form up to its summary, then all confirm at the same instant; it prints
+when the last lead became visible in the staff group, how many group messages
+carried the N leads, and how many were lost or shown twice.
+
 The code is in three parts: ``load_scenario.py`` (the prospects and what they say),
 ``load_driver.py`` (the processes, conversations and phases) and ``load_report.py``
 (the figures and the verdict); this file parses the options and runs them.
@@ -82,6 +88,7 @@ sys.path.insert(0, str(ROOT))
 from load_driver import run_phase  # noqa: E402
 from load_report import print_failures, print_requests, print_steps, print_summary, print_verdict  # noqa: E402
 from load_scenario import FLOORS, build_prospects  # noqa: E402
+from load_burst import run_burst  # noqa: E402
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -93,6 +100,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--ramp", type=float, default=0.0,
                         help="spread the prospects' first messages over this many seconds (default 0: all at once)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--lead-burst", type=int, default=0,
+                        help="run the lead-burst scenario instead: N leads confirmed at the same instant")
     parser.add_argument("--reply-timeout", type=float, default=None,
                         help="seconds to wait for one step's reply before counting it lost "
                              "(default 60 + 0.2 s per prospect)")
@@ -131,6 +140,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 async def main_async(args: argparse.Namespace, workdir: Path) -> int:
+    if args.lead_burst:
+        await run_burst(args, workdir)
+        return 0
     prospects = build_prospects(args.prospects, args.seed)
     steps = sum(len(p.steps) for p in prospects)
     print(f"{args.prospects} prospects, {steps} steps ({steps / args.prospects:.1f} each), think {args.think} s, "

@@ -75,6 +75,11 @@ class ApiWatch:
         with self._lock:
             return len(self.staff_messages)
 
+    def seen(self, refs: set[str]) -> set[str]:
+        """The references among ``refs`` that appeared in a staff-group message (one may carry ten)."""
+        with self._lock:
+            return {ref for _at, text in self.staff_messages for ref in refs if ref in text}
+
 
 class Conversation:
     """Plays one prospect's steps against the double, waiting for each step's reply."""
@@ -329,12 +334,12 @@ async def run_conversations(double: BotApiDouble, prospects: Sequence[Prospect],
     return outcomes, not_run, bool(pending)
 
 
-async def wait_for_leads(watch: ApiWatch, expected: int, args: argparse.Namespace) -> float:
-    """Wait until ``expected`` staff messages arrived, none came for ``--lead-idle`` s,
-    or ``--lead-timeout`` passed; returns the time waited."""
+async def wait_for_leads(watch: ApiWatch, refs: set[str], args: argparse.Namespace) -> float:
+    """Wait until every reference in ``refs`` appeared in the staff group (cards may be grouped), none
+    came for ``--lead-idle`` s, or ``--lead-timeout`` passed; returns the time waited."""
     started = time.monotonic()
     last_count, last_change = watch.staff_count(), started
-    while watch.staff_count() < expected:
+    while len(watch.seen(refs)) < len(refs):
         now = time.monotonic()
         if watch.staff_count() != last_count:
             last_count, last_change = watch.staff_count(), now
@@ -370,8 +375,8 @@ async def run_phase(kind: str, prospects: Sequence[Prospect], args: argparse.Nam
         replies, actions = watch.replies, watch.chat_actions
         lead_wait = 0.0
         if kind == "bot":
-            expected = sum(1 for o in outcomes if o.finished)
-            lead_wait = await wait_for_leads(watch, expected, args)
+            refs = {o.ref for o in outcomes if o.finished and o.ref}
+            lead_wait = await wait_for_leads(watch, refs, args)
         died = not process.is_running()
         stats.cpu_seconds = max(0.0, proc_cpu_seconds(process.pid) - cpu_before)
         stats.hwm_kb = proc_status_kb(process.pid, "VmHWM")

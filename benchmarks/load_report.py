@@ -48,10 +48,10 @@ def check_leads(result: PhaseResult) -> LeadCheck:
     for _at, text in result.staff_messages:
         tokens = {token.strip(".,;:") for token in re.findall(r"[\w.@+-]+", text)}
         found = {owners[token] for token in tokens if token in owners}
-        if len(found) == 1:
-            hits[found.pop()] += 1
-        else:
-            unmatched += 1  # not about one prospect (a digest, a status message...)
+        for owner in found:  # cards backed up are grouped, up to 10 leads in one message
+            hits[owner] += 1
+        if not found:
+            unmatched += 1  # not about a prospect (a digest, a status message...)
     return LeadCheck(received=len(result.staff_messages), matched=len(hits),
                      duplicates=sum(1 for n in hits.values() if n > 1), unmatched=unmatched,
                      missing=len(finished) - len(hits))

@@ -51,6 +51,8 @@ IDLE_WAKEUP = 5.0
 Undeliverable = Callable[[Delivery], None]
 #: Called before each send; may return the row completed (e.g. with its forum topic, created then).
 Prepare = Callable[[Delivery], Awaitable[Delivery]]
+#: Called before a send: the rows to send as one message with this one, and that message; None: as usual.
+Batch = Callable[[Delivery], "tuple[list[Delivery], Delivery] | None"]
 #: Called when Telegram says a row's forum topic is gone (deleted or closed by someone).
 ThreadLost = Callable[[Delivery], None]
 #: Called before sending a row whose earlier copy may be out: returns the row as it must go now.
@@ -77,7 +79,7 @@ class Deliverer:
     def __init__(self, bot: Bot, outbox: Outbox, clock: Clock, staff_chat_id: int | None,
                  on_undeliverable: Undeliverable | None = None, prepare: Prepare | None = None,
                  on_thread_lost: ThreadLost | None = None, label_resend: LabelResend | None = None,
-                 on_problem: Problem | None = None) -> None:
+                 on_problem: Problem | None = None, batch: Batch | None = None) -> None:
         self.bot = bot
         self.outbox = outbox
         self.clock = clock
@@ -87,6 +89,7 @@ class Deliverer:
         self.on_thread_lost = on_thread_lost
         self.label_resend = label_resend
         self.on_problem = on_problem
+        self.batch = batch
         self._settled = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -193,10 +196,7 @@ class Deliverer:
             self.outbox.fail(delivery.id, "in flight when the process stopped")
             log.info("delivery %s (%s): in flight at a crash, not sent again", delivery.id, delivery.kind)
             return True
-        group = [delivery, *self.outbox.followers(delivery)]
-        if len(group) > 1:
-            text = "\n".join(row.reply.text for row in group)
-            delivery = dataclasses.replace(delivery, reply=dataclasses.replace(delivery.reply, text=text))
+        group, delivery = self._group(delivery)
         try:
             # One reminder in flight at a time: a kill can then lose at most that one (never doubled).
             async with self._at_most_once if delivery.kind in AT_MOST_ONCE else contextlib.nullcontext():
@@ -231,6 +231,18 @@ class Deliverer:
         if settled:
             self.kick()
         return True
+
+    def _group(self, delivery: Delivery) -> tuple[list[Delivery], Delivery]:
+        """The rows that go as one message with ``delivery`` (lead cards backed up, a chatty prospect's
+        relays), and the message itself."""
+        batched = self.batch(delivery) if self.batch is not None else None
+        if batched is not None:
+            return batched
+        group = [delivery, *self.outbox.followers(delivery)]
+        if len(group) > 1:
+            text = "\n".join(row.reply.text for row in group)
+            delivery = dataclasses.replace(delivery, reply=dataclasses.replace(delivery.reply, text=text))
+        return group, delivery
 
     def _release(self, group: list[Delivery], outcome_unknown: bool = False) -> None:
         """Rows merged into a message that did not go: they wait in their queue, untouched."""

@@ -151,6 +151,8 @@ async def _handle(update: Update, context: BotContext) -> None:
         return
     if desk.is_heavy(inp):  # seconds of work: off the event loop, so prospects keep getting answers
         result = desk.complete_heavy(await asyncio.to_thread(desk.handle_heavy, inp))
+    elif desk.is_teaching(inp):  # the base's full check: off the event loop too, one at a time
+        result = await asyncio.to_thread(desk.handle_teaching, inp)
     else:
         result = desk.handle(inp)
     if result.handled:
@@ -249,9 +251,14 @@ def delivery_hooks(bot: Bot, assistant: object) -> dict[str, object]:
     if desk is None:
         return {}
     topics = ForumTopics(bot, desk)
-    return {"on_undeliverable": desk.handoffs.undeliverable, "prepare": topics.prepare,
+
+    async def prepare(delivery: Delivery) -> Delivery:
+        """An edit of a message holding several lead cards is rebuilt whole; then its forum topic."""
+        return await topics.prepare(desk.leads.regroup(delivery))
+
+    return {"on_undeliverable": desk.handoffs.undeliverable, "prepare": prepare,
             "on_thread_lost": desk.handoffs.topic_lost, "label_resend": desk.label_resend,
-            "on_problem": desk.delivery_problem}
+            "on_problem": desk.delivery_problem, "batch": desk.leads.batch}
 
 
 def register(application: BotApplication, staff_chat_id: int | None) -> None:

@@ -142,3 +142,77 @@ def test_pick_another_entry_by_title(assistant: Assistant, folder: Path) -> None
     picked_entry = assistant.db.execute("SELECT item FROM knowledge_edits").fetchone()[0]
     assert assistant.knowledge.current.kb.entries[picked_entry].title == choices[0][0].removeprefix("➕ ")
     assert editing.check_folder(folder)[1] == []
+
+
+class Killed(BaseException):
+    """A kill -9 stands-in: nothing after it runs, no ``except Exception`` catches it."""
+
+
+def _restart(folder: Path, tmp_path: Path) -> Assistant:
+    """A new process on the same database file and knowledge folder (its start-up reconciles)."""
+    return Assistant(KnowledgeStore(folder), open_database(tmp_path / "bot.db"), MovableClock(MONDAY_10H),
+                     settings=Settings(staff_chat_id=STAFF, staff_user_ids=(MARIE,)))
+
+
+def _edits(assistant: Assistant) -> list[tuple]:
+    return assistant.db.execute("SELECT action, question, pending FROM knowledge_edits ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize("point", ["recorded, file not written", "file written, base not reloaded",
+                                   "reloaded, not marked done"])
+def test_a_kill_at_any_point_of_a_teaching_leaves_no_line_without_its_record(
+        assistant: Assistant, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str) -> None:
+    ask(assistant, UNKNOWN)
+    add = next(data for label, data in buttons(staff(assistant, command="sans_reponse")) if label.startswith("➕"))
+    path, _ = editing.find_item_file(folder, assistant.staff.teach.likeliest(UNKNOWN)[0])
+    before = path.read_text(encoding="utf-8")
+
+    def kill(*_args, **_kwargs):
+        raise Killed(point)
+
+    with monkeypatch.context() as patch:
+        if point == "recorded, file not written":
+            patch.setattr(editing, "apply_checked", kill)
+        elif point == "file written, base not reloaded":
+            patch.setattr(KnowledgeStore, "reload", kill)
+        else:
+            patch.setattr("bot.storage.updates.HandledUpdates.record_answer", kill)
+        with pytest.raises(Killed):
+            staff(assistant, callback_data=add, update_id=21)
+    assistant.db.conn.close()
+
+    restarted = _restart(folder, tmp_path)  # the start-up reconciles the pending edit with the file
+    written = path.read_text(encoding="utf-8") != before
+    assert _edits(restarted) == ([("ajout", UNKNOWN, 0)] if written else [])
+    assert (UNKNOWN in path.read_text(encoding="utf-8")) == written
+    again = staff(restarted, callback_data=add, update_id=21)  # the press, never acknowledged, comes again
+    assert again.replies
+    assert path.read_text(encoding="utf-8").count(UNKNOWN) == 1
+    assert _edits(restarted) == [("ajout", UNKNOWN, 0)]
+    assert UNKNOWN in staff(restarted, command="modifs").replies[0].text
+    assert editing.check_folder(folder)[1] == []
+    assert ask(restarted, UNKNOWN)[1] == "answered"
+
+
+def test_two_teachings_at_once_are_serialised(assistant: Assistant, folder: Path) -> None:
+    """Two presses handled in two worker threads at the same time: both lines, both records, a sound file."""
+    import threading
+
+    questions = ["on fait du sport pendant les cours", "vous avez un aquarium dans le hall"]
+    for question in questions:
+        ask(assistant, question)
+    offered = buttons(staff(assistant, command="sans_reponse"))
+    codes = [data for label, data in offered if label.startswith("🚫")][:2]  # both to the same file
+    assert len(codes) == 2
+    results: list = []
+    threads = [threading.Thread(target=lambda data=data, n=n: results.append(assistant.staff.handle_teaching(
+        StaffInput(STAFF, MARIE, "Marie", callback_data=data, update_id=30 + n)))) for n, data in enumerate(codes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    text = (folder / "not_covered.yaml").read_text(encoding="utf-8")
+    assert all(text.count(f"- {q}") == 1 for q in questions), text[-400:]
+    assert sorted(row[1] for row in _edits(assistant)) == sorted(questions)
+    assert all(row[2] == 0 for row in _edits(assistant))
+    assert editing.check_folder(folder)[1] == []

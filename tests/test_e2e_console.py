@@ -136,3 +136,35 @@ def test_failed_deliveries_alert_the_group_once_an_hour(botapi_double: Any, bot_
     fault.cancel()
     alerts = [m for m in double.messages_to(STAFF, since=mark) if "refusé par Telegram" in (m.get("text") or "")]
     assert len(alerts) == 1
+
+
+def test_teaching_runs_off_the_event_loop_and_blocks_no_prospect(botapi_double: Any, bot_process_factory: Any,
+                                                                 tmp_path: Path) -> None:
+    """The base's full check (~1.5 s of CPU) runs in a worker thread: a prospect is answered meanwhile.
+
+    The edit is recorded ``pending`` before its file is written and marked done after the
+    check and the reload: a prospect's answer that arrives while the row is still pending
+    was given while the teaching was under way.
+    """
+    double = botapi_double
+    start_bot(bot_process_factory, double, KNOWLEDGE_DIR=knowledge_copy(tmp_path))
+    say(double, PROSPECT, UNKNOWN, FALLBACK)
+    command(double, MARIE, "/sans_reponse", re.escape(UNKNOWN), chat_id=STAFF)
+    offer = double.wait_for_text(STAFF, "L'ajouter comme exemple")
+    label = next(b["text"] for row in offer["reply_markup"]["inline_keyboard"] for b in row
+                 if b["text"].startswith("➕"))
+
+    def edits() -> list[tuple]:
+        with sqlite3.connect(tmp_path / "bot.db") as db:
+            return db.execute("SELECT action, pending FROM knowledge_edits").fetchall()
+
+    mark = double.mark()
+    double.click_button(MARIE, label, chat_id=STAFF)
+    double.wait_until(lambda: edits() == [("ajout", 1)], 20, "the teaching under way")
+    asked = double.mark()
+    double.push_text(PROSPECT, "bonjour", first_name="Zoé")
+    double.wait_for_text(PROSPECT, ".", since=asked, timeout=20)
+    during = edits()
+    double.wait_for_text(STAFF, "ajoutée comme exemple", since=mark, timeout=30)
+    assert during == [("ajout", 1)], "the prospect was answered while the base was being checked"
+    assert edits() == [("ajout", 0)]

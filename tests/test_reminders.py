@@ -221,3 +221,37 @@ def test_the_retention_purge_removes_reminders(assistant, clock) -> None:
     purge(assistant.db, later, 36, 180)
     for table in ("reminder_subscriptions", "reminder_log"):
         assert assistant.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+
+
+def test_the_digest_counts_the_reminders_and_campaign_messages_sent_since_the_last_one(knowledge, tmp_path) -> None:
+    """Delivered rows only, counted since the previous digest; no name, no text of theirs."""
+    from bot.storage.outbox import Outbox
+    from tests.test_campaigns import data_of
+    from tests.test_staff import staff
+
+    clock = MovableClock(dt.datetime(2026, 3, 18, 9, 0, tzinfo=PARIS))  # the first digest looks one day back
+    assistant = build(knowledge, tmp_path / "bot.db", clock, digest_time=dt.time(8, 30))
+    outbox, followup = Outbox(assistant.db), assistant.staff.followup
+    followup.tick()  # today's digest (nothing yet): the next one counts from here
+    for user in (701, 702, 703):
+        say(assistant, Kind.BUTTON, "rp:on:portes_ouvertes", person=Person(user, "Inès"))
+    preview = staff(assistant, command="campagne", text="/campagne tous Réunion mardi")
+    staff(assistant, callback_data=next(d for d in data_of(preview) if ":ok:" in d))
+    campaign = outbox_rows(assistant, "campaign")
+    for row in campaign[:2]:
+        outbox.mark_sent(row["id"], 10 + row["id"])
+    outbox.give_up(campaign[2]["id"], "403 blocked")  # not sent: not counted
+    round_at(assistant, clock, dt.datetime(2026, 3, 18, 10, 1, tzinfo=PARIS))
+    reminders = reminders_sent(assistant)
+    assert len(reminders) == 2  # 703 blocked the bot (the campaign's 403)
+    outbox.mark_sent(reminders[0]["id"], 20)  # the second is still pending: not counted
+    clock.at = dt.datetime(2026, 3, 19, 8, 30, tzinfo=PARIS)
+    followup.tick()
+    [_, digest] = outbox_rows(assistant, "digest")
+    assert "Envoyés depuis le dernier point : 1 rappel(s), 2 message(s) de 1 campagne(s)" in digest["text"]
+    assert "Inès" not in digest["text"] and "Réunion" not in digest["text"]
+    outbox.mark_sent(reminders[1]["id"], 99)  # delivered after the digest, but queued before it
+    clock.at = dt.datetime(2026, 3, 20, 8, 30, tzinfo=PARIS)
+    followup.tick()
+    assert "Envoyés depuis le dernier point : 0 rappel(s), 0 message(s) de 0 campagne(s)" in \
+        outbox_rows(assistant, "digest")[-1]["text"]

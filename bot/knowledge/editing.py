@@ -121,11 +121,18 @@ def apply_checked(directory: Path, path: Path, new_text: str) -> Edit:
 
 def add_example(directory: Path, item_id: str, question: str) -> Edit:
     """Append ``question`` to the examples of ``item_id`` (an entry or a not-covered item), checked."""
+    planned = plan_example(directory, item_id, question)
+    return apply_checked(directory, planned.path, planned.after)
+
+
+def plan_example(directory: Path, item_id: str, question: str) -> Edit:
+    """What :func:`add_example` would write, without writing it (so that it can be recorded first)."""
     found = find_item_file(directory, item_id)
     if found is None:
         raise EditRefused("entree_introuvable")
     path, section = found
-    return apply_checked(directory, path, with_example(path.read_text(encoding="utf-8"), section, item_id, question))
+    before = path.read_text(encoding="utf-8")
+    return Edit(path, before, with_example(before, section, item_id, question))
 
 
 def undo(directory: Path, edit_path: Path, before: str, after: str) -> None:

@@ -7,6 +7,7 @@ the group always agree.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from typing import TYPE_CHECKING, Callable
@@ -17,6 +18,7 @@ from bot.conversation.messages import Reply
 from bot.knowledge.checks import check_examples
 from bot.staff import stats as stats_module
 from bot.staff.csv_export import leads_csv
+from bot.staff.leads import LINK as LEAD_LINK
 from bot.conversation import feedback
 from bot.staff.teach import handled_questions, normal
 from bot.staff.types import StaffInput, StaffResult, clean
@@ -78,7 +80,12 @@ class StaffCommands:
         return [(name, self.desk.text(key)) for name, key in STAFF_COMMANDS]
 
     def run(self, inp: StaffInput) -> StaffResult:
-        """Run a staff command (the caller checked that the user is staff)."""
+        """Run a staff command (the caller checked that the user is staff).
+
+        ``/lead_7k3q9p``, the command a grouped message gives each lead, is ``/lead MCO-7K3Q9P``.
+        """
+        if inp.command not in self.table and inp.command.startswith(LEAD_LINK) and len(inp.command) > len(LEAD_LINK):
+            return self.lead(dataclasses.replace(inp, args=(inp.command[len(LEAD_LINK):],)))
         return self.table.get(inp.command, self.unknown)(inp)
 
     def is_heavy(self, inp: StaffInput) -> bool:
@@ -104,7 +111,7 @@ class StaffCommands:
         """``/lead REF``: one lead in full."""
         if not inp.args:
             return StaffResult([Reply(self.desk.text("staff.lead_usage"))])
-        return StaffResult([Reply(self.desk.leads.detail_text(inp.args[0]))])
+        return StaffResult([self.desk.leads.detail(inp.args[0])])
 
     def export(self, inp: StaffInput) -> StaffResult:
         """``/export``: every lead as a CSV document."""

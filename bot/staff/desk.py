@@ -120,6 +120,8 @@ class StaffDesk:
         """
         if not self.accepts(inp.chat_id, inp.user_id):
             return self.refusal(inp)
+        if self.teach.owns(inp):  # its own steps and transactions (see bot/staff/teach.py)
+            return self.teach.run_button(inp, self.assistant.db)
         with self.assistant.db.atomic():
             earlier = self._earlier_answer(inp)
             if earlier is not None:
@@ -153,6 +155,28 @@ class StaffDesk:
             return self.commands.run_heavy(inp, reader)
         finally:
             reader.conn.close()
+
+    def is_teaching(self, inp: StaffInput) -> bool:
+        """Whether this input is a teaching button (see :meth:`handle_teaching`)."""
+        return self.accepts(inp.chat_id, inp.user_id) and self.teach.owns(inp)
+
+    def handle_teaching(self, inp: StaffInput) -> StaffResult:
+        """A teaching button, safe to call from a worker thread: the base's check takes ~1.5 s of CPU.
+
+        Run on the event loop, it made every prospect wait that long. It writes, so it
+        gets a read-write connection of its own (closed after); teachings are serialised
+        by the teaching desk's lock.
+        """
+        if not self.accepts(inp.chat_id, inp.user_id):
+            return self.refusal(inp)
+        path = self.assistant.db.execute("PRAGMA database_list").fetchone()[2]
+        if not path:  # an in-memory database has no second connection
+            return self.teach.run_button(inp, self.assistant.db)
+        writer = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None, timeout=30))
+        try:
+            return self.teach.run_button(inp, writer)
+        finally:
+            writer.conn.close()
 
     def complete_heavy(self, result: StaffResult) -> StaffResult:
         """Finish a heavy command's result on the event loop's thread (it may write: teaching codes)."""
@@ -320,4 +344,5 @@ def install(assistant: Assistant) -> StaffDesk:
         assistant.commands[name] = handoffs.leaving_first(assistant.commands[name])
     assistant.buttons[faq_module.MENU] = handoffs.leaving_first(assistant.buttons[faq_module.MENU])
     register_eraser("staff", desk.erase)
+    desk.teach.reconcile()  # edits a killed process left half done (see bot/staff/teach.py)
     return desk

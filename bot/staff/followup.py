@@ -14,7 +14,8 @@ in the same minute, never recall a lead twice nor post two digests the same day.
   assignee if any.
 * On working days at ``DIGEST_TIME`` (default 08:30 Paris), a digest: new leads since
   the last digest, leads waiting, open conversations no staff member answered yet,
-  the top unanswered questions.
+  the top unanswered questions, the reminders and campaign messages sent (counts
+  only, read from the outbox: what was delivered, not what was merely queued).
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from bot.conversation.messages import Reply
+from bot.staff.campaigns import KIND_CAMPAIGN
 from bot.staff.types import StaffInput, StaffResult, clean
-from bot.storage.outbox import STAFF
+from bot.storage.outbox import SENT, STAFF
 from bot.storage.staff import (
     CONTACTED,
     CREATED,
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 
 KIND_RECALL = "lead_recall"  # ref = registration reference
 KIND_DIGEST = "digest"  # ref = the day, YYYY-MM-DD
+#: Outbox kind of a reminder (``bot/reminders`` sits above this layer: its kind is named, not imported).
+KIND_REMINDER = "reminder"
 RECALL_WORKING_DAYS = 2
 #: Statuses still waiting for a call (contacted and closed leads are not recalled).
 WAITING = (NEW, TAKEN)
@@ -157,8 +161,23 @@ class FollowUp:
                               [STAFF, KIND_DIGEST]).fetchone()
         return row[0] if row else None
 
+    def sent_since(self, since: str) -> dict[str, int]:
+        """Reminders (``n``) and campaign messages (``envoyes``) delivered since ``since``, and from how
+        many campaigns (``total``): placeholders the texts already know.
+
+        Counted from the outbox (delivered rows only: a reminder dropped at a crash or a
+        blocked prospect is not "sent"); counts only, nothing about who received them.
+        """
+        reminders = self.db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE kind = ? AND status = ? AND julianday(created_at) >= julianday(?)",
+            [KIND_REMINDER, SENT, since]).fetchone()[0]
+        messages, campaigns = self.db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT ref) FROM outbox WHERE kind = ? AND status = ? "
+            "AND julianday(created_at) >= julianday(?)", [KIND_CAMPAIGN, SENT, since]).fetchone()
+        return {"n": reminders, "total": campaigns, "envoyes": messages}
+
     def digest_text(self) -> str:
-        """New leads, leads waiting, open conversations without a staff answer, top unanswered questions."""
+        """New leads, leads waiting, open conversations without a staff answer, sendings, top unanswered questions."""
         render = self.desk.render()
         now = self.desk.now()
         since = self._last_digest() or stamp(now - dt.timedelta(days=1))
@@ -175,7 +194,8 @@ class FollowUp:
                  render.text("staff.digest_en_attente", n=len(waiting),
                              liste=", ".join(waiting[:MAX_LISTED]) + (" …" if len(waiting) > MAX_LISTED else ""))
                  if waiting else render.text("staff.digest_en_attente_aucun"),
-                 render.text("staff.digest_conversations", n=silent)]
+                 render.text("staff.digest_conversations", n=silent),
+                 render.text("staff.digest_envois", **self.sent_since(since))]
         _, groups = self.desk.commands.unanswered_report(7)
         if groups:
             lines.append(render.text("staff.digest_questions"))

@@ -16,11 +16,24 @@ file's text before and after, which is what "Annuler" writes back.
 Questions mentioning health are never offered, nor accepted by ``/ajouter``: the
 question log already replaces them with a marker, and they must not reach a file
 that is kept for years and copied around.
+
+A teaching button costs the full ``check`` of the base (about 1.5 s of CPU) and a
+reload: the Telegram side runs it in a worker thread (:meth:`TeachDesk.run_button`
+with a connection of that thread's own), one teaching at a time (:attr:`TeachDesk.lock`):
+two staff members pressing at once never check or write the same file together.
+
+Crash-safety: the edit is recorded (``pending``) before its file is written and marked
+done, with the update's answer, after the base was reloaded. A process killed in
+between leaves a pending row; at the next start :meth:`TeachDesk.reconcile` compares it
+with the file: written (and sound) -> done; not written -> the row goes, and the
+redelivered button press does it again. No line is ever added without its ``/modifs`` row.
 """
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +46,7 @@ from bot.matching.health import mentions_health
 from bot.staff.types import PREFIX, StaffInput, StaffResult, clean
 from bot.staff.unanswered import Group
 from bot.storage.staff import stamp
+from bot.storage.updates import HandledUpdates
 
 if TYPE_CHECKING:
     from bot.staff.desk import StaffDesk
@@ -48,6 +62,8 @@ MAX_LISTED = 15
 #: Problems shown when an edit is refused.
 MAX_PROBLEMS = 5
 ADD, UNDO, IGNORE = "ajout", "annulation", "ignore"
+
+log = logging.getLogger(__name__)
 
 #: Why an edit was refused -> the sentence staff read.
 REFUSALS = {
@@ -66,8 +82,8 @@ def normal(question: str) -> str:
 
 def handled_questions(db: sqlite_utils.Database) -> set[str]:
     """Questions taught or dismissed (and not undone): ``/sans_reponse`` no longer lists them."""
-    rows = db.execute("SELECT question FROM knowledge_edits WHERE action IN (?, ?) AND undone_at IS NULL",
-                      [ADD, IGNORE]).fetchall()
+    rows = db.execute("SELECT question FROM knowledge_edits WHERE action IN (?, ?) AND undone_at IS NULL "
+                      "AND pending = 0", [ADD, IGNORE]).fetchall()
     return {normal(row[0]) for row in rows if row[0]}
 
 
@@ -76,12 +92,77 @@ class TeachDesk:
 
     PREFIX = PREFIX + "t:"  # + action letter + ":" + code [+ ":" + index]
 
-    def __init__(self, desk: StaffDesk) -> None:
+    def __init__(self, desk: StaffDesk, db: sqlite_utils.Database | None = None,
+                 lock: threading.Lock | None = None) -> None:
         self.desk = desk
+        self._db = db
+        #: One teaching at a time, whichever thread runs it (see the module docstring).
+        self.lock = lock or threading.Lock()
+        #: Edits of this run, recorded pending: marked done with the update's answer.
+        self.opened: list[int] = []
 
     @property
     def db(self) -> sqlite_utils.Database:
-        return self.desk.assistant.db
+        return self._db if self._db is not None else self.desk.assistant.db
+
+    # --- running a button, once, on any thread ------------------------------------------------
+
+    def owns(self, inp: StaffInput) -> bool:
+        """Whether the input is a teaching button (see :meth:`run_button`)."""
+        return inp.callback_data.startswith(self.PREFIX)
+
+    def run_button(self, inp: StaffInput, db: sqlite_utils.Database) -> StaffResult:
+        """A teaching button handled once per update id, on ``db`` (a connection of the calling thread).
+
+        Not inside one transaction like other staff inputs: the edit's row must be in
+        the file before the YAML file changes (see the module docstring). The answer is
+        recorded with the edit marked done, in one transaction.
+        """
+        with self.lock:
+            handled = HandledUpdates(db)
+            if inp.update_id is not None and (earlier := handled.answer_of(inp.update_id)) is not None:
+                return StaffResult.from_dict(earlier)
+            worker = TeachDesk(self.desk, db, self.lock)
+            result = worker.on_button(inp)
+            with db.atomic():
+                for edit_id in worker.opened:
+                    db.execute("UPDATE knowledge_edits SET pending = 0 WHERE id = ?", [edit_id])
+                if inp.update_id is not None:
+                    handled.record_answer(inp.update_id, inp.user_id, result.to_dict(), self.desk.now())
+            return result
+
+    def reconcile(self) -> int:
+        """At start-up: settle the edits a killed process left pending, against their files. Returns how many.
+
+        The file holds the edit's text: it was written; checked again (the kill may have
+        come during the check), then kept and marked done, or put back. The file holds
+        the text from before: nothing happened, the row goes (the button press, never
+        acknowledged, comes again). Anything else (the file was edited by hand since):
+        the row goes, the file is left alone.
+        """
+        rows = self.db.execute("SELECT id, action, file, before, after, undo_of FROM knowledge_edits "
+                               "WHERE pending = 1").fetchall()
+        for edit_id, action, file, before, after, undo_of in rows:
+            path = self.directory / file if file else None
+            current = path.read_text(encoding="utf-8") if path is not None and path.exists() else None
+            if path is not None and current == after and current != before:
+                _, problems = editing.check_folder(self.directory)
+                if not problems:
+                    self._done(edit_id, action, undo_of)
+                    continue
+                editing.write_text(path, before)
+            self.db.execute("DELETE FROM knowledge_edits WHERE id = ?", [edit_id])
+            log.warning("knowledge edit %s was interrupted by a stop: not kept", edit_id)
+        if rows:
+            self.desk.assistant.knowledge.reload()
+        return len(rows)
+
+    def _done(self, edit_id: int, action: str, undo_of: int | None) -> None:
+        with self.db.atomic():
+            self.db.execute("UPDATE knowledge_edits SET pending = 0 WHERE id = ?", [edit_id])
+            if action == UNDO and undo_of is not None:
+                self.db.execute("UPDATE knowledge_edits SET undone_at = COALESCE(undone_at, ?) WHERE id = ?",
+                                [stamp(self.desk.now()), undo_of])
 
     @property
     def directory(self) -> Path:
@@ -170,14 +251,24 @@ class TeachDesk:
         if not self.offerable(question):
             return StaffResult([Reply(self.desk.text("staff.apprendre_sante"))])
         try:
-            edit = editing.add_example(self.directory, item_id, question)
+            edit = editing.plan_example(self.directory, item_id, question)
         except editing.EditRefused as refused:
             return StaffResult([Reply(self._refusal(refused, item_id))])
+        edit_id = self._record(inp, ADD, item_id, question, edit, pending=True)  # in the file before the YAML
+        try:
+            editing.apply_checked(self.directory, edit.path, edit.after)
+        except editing.EditRefused as refused:
+            self._drop(edit_id)
+            return StaffResult([Reply(self._refusal(refused, item_id))])
+        except Exception:
+            self._drop(edit_id)
+            raise
         problems = self.desk.assistant.knowledge.reload()
         if problems:  # cannot happen after check_folder passed; never leave the file half-applied
             editing.write_text(edit.path, edit.before)
+            self._drop(edit_id)
             return StaffResult([Reply(self._refusal(editing.EditRefused("base_invalide", problems), item_id))])
-        edit_id = self._record(inp, ADD, item_id, question, edit)
+        self.opened.append(edit_id)
         text = self.desk.text("staff.apprendre_ajoute", question=clean(question, 200),
                               titre=clean(self.title(item_id), 60), fichier=self._relative(edit.path), n=edit_id)
         return StaffResult([Reply(text, [[Button(self.desk.text("staff.apprendre_bouton_annuler"),
@@ -200,13 +291,19 @@ class TeachDesk:
         if undone_at:
             return StaffResult(notice=self.desk.text("staff.apprendre_deja_annule"))
         path = self.directory / file
+        undo_id = self._record(inp, UNDO, item_id, question, editing.Edit(path, after, before), undo_of=int(edit_id),
+                               pending=True)  # in the file before the YAML, like an addition
         try:
             editing.undo(self.directory, path, before, after)
         except editing.EditRefused as refused:
+            self._drop(undo_id)
             return StaffResult([Reply(self._refusal(refused, item_id))])
+        except Exception:
+            self._drop(undo_id)
+            raise
         self.desk.assistant.knowledge.reload()
         self.db.execute("UPDATE knowledge_edits SET undone_at = ? WHERE id = ?", [stamp(self.desk.now()), int(edit_id)])
-        self._record(inp, UNDO, item_id, question, editing.Edit(path, after, before), undo_of=int(edit_id))
+        self.opened.append(undo_id)
         return StaffResult([Reply(self.desk.text("staff.apprendre_annule", question=clean(question, 200),
                                                  fichier=file))])
 
@@ -219,13 +316,17 @@ class TeachDesk:
         return str(path.relative_to(self.directory))
 
     def _record(self, inp: StaffInput, action: str, item_id: str, question: str, edit: editing.Edit | None,
-                undo_of: int | None = None) -> int:
+                undo_of: int | None = None, pending: bool = False) -> int:
         row: dict[str, Any] = {"at": stamp(self.desk.now()), "staff_id": inp.user_id,
                                "staff_name": clean(inp.first_name, 40), "action": action, "item": item_id,
-                               "question": question[:300], "undo_of": undo_of}
+                               "question": question[:300], "undo_of": undo_of, "pending": int(pending)}
         if edit is not None:
             row.update(file=self._relative(edit.path), before=edit.before, after=edit.after)
         return self.db["knowledge_edits"].insert(row).last_pk
+
+    def _drop(self, edit_id: int) -> None:
+        """Forget a pending edit whose file was left (or put back) as it was."""
+        self.db.execute("DELETE FROM knowledge_edits WHERE id = ?", [edit_id])
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -249,7 +350,8 @@ class TeachDesk:
     def changes_command(self, inp: StaffInput) -> StaffResult:
         """``/modifs``: the latest changes made from the group (who, when, what)."""
         rows = self.db.execute("SELECT id, at, staff_id, staff_name, action, item, file, question, undone_at "
-                               "FROM knowledge_edits ORDER BY id DESC LIMIT ?", [MAX_LISTED]).fetchall()
+                               "FROM knowledge_edits WHERE pending = 0 ORDER BY id DESC LIMIT ?",
+                               [MAX_LISTED]).fetchall()
         if not rows:
             return StaffResult([Reply(self.desk.text("staff.modifs_aucune"))])
         render = self.desk.render()

@@ -23,3 +23,12 @@ def create_console_tables(db: sqlite_utils.Database) -> None:
     db["feedback"].create({"id": int, "at": str, "question_id": int, "entry": str, "useful": int}, pk="id")
     db["feedback"].create_index(["question_id"], unique=True)
     db["feedback"].create_index(["at"])
+
+
+def add_edit_state(db: sqlite_utils.Database) -> None:
+    """``knowledge_edits.pending``: an edit is recorded before its file is written, and marked done after.
+
+    A process killed between the two leaves a pending row that the next start
+    reconciles with the file (``bot/staff/teach.py``): no line added without its row.
+    """
+    db["knowledge_edits"].add_column("pending", int, not_null_default=0)

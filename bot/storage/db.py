@@ -16,6 +16,11 @@ from typing import Callable
 
 import sqlite_utils
 
+from bot.storage.console_schema import add_edit_state, create_console_tables
+from bot.storage.inbox import create_inbox_tables, create_quarantine_table
+from bot.storage.outbox import add_attempt_columns, add_priority_column, create_outbox_table
+from bot.storage.reminders_schema import create_campaign_table, create_reminder_tables
+from bot.storage.staff import create_staff_tables
 from bot.storage.times import legacy_paris_to_db
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -55,8 +60,6 @@ def _v1_questions_and_prospects(db: sqlite_utils.Database) -> None:
 
 def _v2_outbox(db: sqlite_utils.Database) -> None:
     """Messages waiting to be delivered (staff notifications, relays)."""
-    from bot.storage.outbox import create_outbox_table
-
     create_outbox_table(db)
 
 
@@ -85,8 +88,6 @@ def _v3_registrations_and_drafts(db: sqlite_utils.Database) -> None:
 
 def _v4_staff(db: sqlite_utils.Database) -> None:
     """Lead status history and live conversations with staff (see ``bot/storage/staff.py``)."""
-    from bot.storage.staff import create_staff_tables
-
     create_staff_tables(db)
 
 
@@ -99,15 +100,11 @@ def _v5_handled_updates(db: sqlite_utils.Database) -> None:
 
 def _v6_inbox(db: sqlite_utils.Database) -> None:
     """Updates received and not yet handled (see ``bot/storage/inbox.py``)."""
-    from bot.storage.inbox import create_inbox_tables
-
     create_inbox_tables(db)
 
 
 def _v7_outbox_attempts(db: sqlite_utils.Database) -> None:
     """Outbox rows remember a request in flight: a copy re-sent after a crash is labelled, never silent."""
-    from bot.storage.outbox import add_attempt_columns
-
     add_attempt_columns(db)
 
 
@@ -118,29 +115,21 @@ def _v8_registration_intake(db: sqlite_utils.Database) -> None:
 
 def _v9_outbox_priority(db: sqlite_utils.Database) -> None:
     """Leads overtake queued relays, and delivered rows keep no text (see ``bot/storage/outbox.py``)."""
-    from bot.storage.outbox import add_priority_column
-
     add_priority_column(db)
 
 
 def _v10_quarantine(db: sqlite_utils.Database) -> None:
     """Updates that cannot be parsed, set aside instead of crashing the poller (``bot/storage/inbox.py``)."""
-    from bot.storage.inbox import create_quarantine_table
-
     create_quarantine_table(db)
 
 
 def _v11_console(db: sqlite_utils.Database) -> None:
     """The staff console: knowledge edits made from the group, feedback, lead follow-up, alerts."""
-    from bot.storage.console_schema import create_console_tables
-
     create_console_tables(db)
 
 
 def _v12_reminders(db: sqlite_utils.Database) -> None:
     """Opt-in reminders: consent, events, and what was sent once (see ``bot/reminders/store.py``)."""
-    from bot.storage.reminders_schema import create_campaign_table, create_reminder_tables
-
     create_reminder_tables(db)
     create_campaign_table(db)
 
@@ -183,10 +172,16 @@ def _v13_utc_timestamps(db: sqlite_utils.Database) -> None:
             db.conn.executemany(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", changed)
 
 
+def _v14_knowledge_edit_state(db: sqlite_utils.Database) -> None:
+    """Knowledge edits recorded before their file is written (``bot/staff/teach.py``)."""
+    add_edit_state(db)
+
+
 MIGRATIONS: list[Migration] = [_v1_questions_and_prospects, _v2_outbox, _v3_registrations_and_drafts,
                                _v4_staff, _v5_handled_updates, _v6_inbox, _v7_outbox_attempts,
                                _v8_registration_intake, _v9_outbox_priority, _v10_quarantine,
-                               _v11_console, _v12_reminders, _v13_utc_timestamps]
+                               _v11_console, _v12_reminders, _v13_utc_timestamps,
+                               _v14_knowledge_edit_state]
 
 
 def open_database(path: Path | str, migrations: list[Migration] | None = None) -> sqlite_utils.Database:

@@ -29,7 +29,7 @@ from bot.messages import Reply
 from bot.storage.handoff_states import (CLOSED_BY, LIVE, TRANSITIONS, HandoffEvent, HandoffState, next_state,
                                        sources_of)
 from bot.storage.rows import dicts
-from bot.storage.outbox import KIND_TOPIC_RENAME, PENDING, PROSPECT, STAFF, Outbox, blank_row
+from bot.storage.outbox import KIND_TOPIC_RENAME, PENDING, PROSPECT, SENT, STAFF, Outbox, blank_row
 from bot.storage.times import to_db
 
 #: The statuses of a lead, in the order of its life; ``nouveau`` is the form's default.
@@ -348,3 +348,41 @@ def staff_row_of_message(db: sqlite_utils.Database, message_id: int) -> dict[str
         return None
     row_id, kind, ref, payload = row
     return {"id": row_id, "kind": kind, "ref": ref, "target": json.loads(payload).get("edit_of") or row_id}
+
+
+# --- lead cards sent together (``bot/staff/leads.py``) ------------------------------------------
+
+
+def waiting_leads(db: sqlite_utils.Database, head_id: int, maybe_posted: bool, limit: int) -> list[tuple[int, str]]:
+    """(id, ref) of the lead cards waiting in the staff queue from ``head_id`` on, in their order.
+
+    Only rows no request is carrying (not in flight), and alike in ``maybe_posted``: a
+    card that may already be out is sent again only with others that may be too, under
+    one "sent again" label, never mixed with new ones.
+    """
+    return [(row[0], row[1]) for row in db.execute(
+        "SELECT id, ref FROM outbox WHERE audience = ? AND kind = ? AND status = ? AND attempt_started_at IS NULL "
+        "AND maybe_posted = ? AND id >= ? ORDER BY priority, id LIMIT ?",
+        [STAFF, KIND_LEAD, PENDING, int(maybe_posted), head_id, limit]).fetchall()]
+
+
+def lead_message_members(db: sqlite_utils.Database, row_id: int) -> list[tuple[int, str, bool]]:
+    """(id, ref, blanked) of the lead cards posted in the same Telegram message as row ``row_id``.
+
+    One row for a card sent alone, up to ten for cards sent together. ``blanked``: the
+    card was erased (its row then keeps the neutral text, see :func:`blank_row`; a
+    delivered card's text is otherwise dropped).
+    """
+    rows = db.execute(
+        "SELECT o.id, o.ref, o.payload FROM outbox t JOIN outbox o ON o.sent_message_id = t.sent_message_id "
+        "WHERE t.id = ? AND t.sent_message_id IS NOT NULL AND o.audience = ? AND o.kind = ? ORDER BY o.id",
+        [row_id, STAFF, KIND_LEAD]).fetchall()
+    return [(member, ref, bool(json.loads(payload or "{}").get("text"))) for member, ref, payload in rows]
+
+
+def lead_card(db: sqlite_utils.Database, ref: str) -> int | None:
+    """The row of the latest card of a lead that reached the group (alone or with others), if any."""
+    row = db.execute("SELECT id FROM outbox WHERE audience = ? AND kind = ? AND ref = ? AND status = ? "
+                     "AND sent_message_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+                     [STAFF, KIND_LEAD, ref, SENT]).fetchone()
+    return row[0] if row else None
