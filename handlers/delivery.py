@@ -109,6 +109,7 @@ class Deliverer:
         self._bulk_slots = asyncio.Semaphore(max(1, bulk_in_flight))
         self._bulk_lane_task: asyncio.Task[int] | None = None
         self._bulk_busy: set[int] = set()
+        self._bulk_running: set[asyncio.Task[bool]] = set()
 
     def kick(self) -> None:
         """Ask for a delivery round now (the core just queued something)."""
@@ -120,7 +121,8 @@ class Deliverer:
 
     async def stop(self) -> None:
         """Stop the loop and its lanes (from ``post_shutdown``); undelivered rows wait in SQLite."""
-        tasks = [task for task in (self._task, self._bulk_lane_task, *self._lanes.values()) if task is not None]
+        tasks = [task for task in (self._task, self._bulk_lane_task, *self._lanes.values(), *self._bulk_running)
+                 if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -180,7 +182,7 @@ class Deliverer:
         Returns how many were sent.
         """
         sent = 0
-        running: set[asyncio.Task[bool]] = set()
+        running = self._bulk_running
         try:
             while rows := self.outbox.due_bulk(self.clock.now(), exclude=self._bulk_busy):
                 for row in rows:
