@@ -22,6 +22,7 @@ adds to each in-flight bulk request (see ``CAMPAIGN_IN_FLIGHT``).
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -127,10 +128,21 @@ def main() -> int:
         report = double.wait_for_text(STAFF, "Bilan de la campagne", since=mark, timeout=expected * 3 + 120)
         stop_askers(stop, workers)
         print_figures(double, args, people, askers, mark, report, floor, during)
+        print(f"counted lost in the report (in flight at a kill, not sent again): {counted_lost(work / 'bot.db')}")
     finally:
         bot.stop()
         double.stop()
     return 0
+
+
+def counted_lost(path: Path) -> list[int]:
+    """The people whose message is counted lost: in flight at a kill (received or not, never sent again)."""
+    db = sqlite3.connect(path)
+    try:
+        return [row[0] for row in db.execute("SELECT chat_id FROM outbox WHERE kind = 'campaign' AND status = 'failed' "
+                                             "AND last_error LIKE 'in flight%' ORDER BY id").fetchall()]
+    finally:
+        db.close()
 
 
 def print_figures(double: BotApiDouble, args: argparse.Namespace, people: list[int], askers: list[int], mark: int,
