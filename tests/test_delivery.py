@@ -164,3 +164,20 @@ def test_the_start_up_log_says_what_becomes_of_each_kind_left_in_flight(assistan
     assert [chat for chat, _, _ in bot.sent] == [-100999, ZOE_CHAT]  # the campaign message is not sent again
     status = assistant.db.execute("SELECT status, last_error FROM outbox WHERE id = ?", [campaign]).fetchone()
     assert status[0] == "failed" and status[1].startswith("in flight")
+
+
+def test_the_bulk_lane_honours_a_429_and_a_refusal_never_holds_it(assistant: Assistant) -> None:
+    from telegram.error import BadRequest, RetryAfter
+
+    now = assistant.clock.now()
+    rows = [assistant.outbox.put(PROSPECT, "campaign", Reply(f"Réunion {n}"), now, chat_id=5000 + n, ref="1",
+                                 bulk=True) for n in range(3)]
+    bot = FakeBot()
+    bot.fail_next = [RetryAfter(1), BadRequest("Bad Request: can't parse entities")]
+    deliver(new_process(assistant, bot))
+    state = {row: assistant.db.execute("SELECT status, last_error, next_attempt_at FROM outbox WHERE id = ?",
+                                       [row]).fetchone() for row in rows}
+    assert state[rows[0]][:2] == ("pending", "429")  # waits its retry_after, not sent
+    assert dt.datetime.fromisoformat(state[rows[0]][2]) == now + dt.timedelta(seconds=1)
+    assert state[rows[1]][0] == "failed" and state[rows[2]][0] == "sent"  # a refusal settles the row, the lane goes on
+    assert [(chat, text) for chat, text, _ in bot.sent] == [(5002, "Réunion 2")]
