@@ -173,7 +173,7 @@ class CampaignDesk:
         decides the pace, and updates do not pile up). ``final``: the last update, always queued.
         """
         ref = str(campaign_id)
-        outbox, now = self.desk.assistant.outbox, self.desk.now()
+        now = self.desk.now()
         if not final and self.db.execute("SELECT 1 FROM outbox WHERE kind IN (?, ?) AND ref = ? AND status = 'pending'",
                                          [KIND_CAMPAIGN_PROGRESS, KIND_CAMPAIGN_PROGRESS_EDIT, ref]).fetchone():
             return 0
