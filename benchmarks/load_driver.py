@@ -216,7 +216,8 @@ async def poll_rss(pid: int, stats: ProcessStats, stop: asyncio.Event) -> None:
 #: the outbox client's): a diagnostic, to tell the cost of Telegram's flood limits from
 #: the bot's own cost (``--bot-without-rate-limiter``).
 NO_LIMITER_WRAPPER = """\
-import runpy, sys
+import os, runpy, sys
+os.environ["TELEGRAM_RATE"] = "1000000"  # the bot-wide budget (handlers/budget.py) made limitless too
 from telegram.ext import AIORateLimiter
 _init = AIORateLimiter.__init__
 def _limitless(self, *args, max_retries=0, **kwargs):

@@ -43,3 +43,17 @@ class Clock:
     def today(self) -> dt.date:
         """Today's date in Paris, which is not the UTC date between midnight and 1 or 2 a.m."""
         return self.now().date()
+
+
+def crossed(previous: dt.datetime, now: dt.datetime, at: dt.time) -> bool:
+    """Whether the Paris time of day ``at`` came, on some day, after ``previous`` and by ``now``.
+
+    What a daily job asks on each tick: driven by the bot's own clock, ``BOT_CLOCK`` moves it too.
+    """
+    day, last = previous.astimezone(PARIS).date(), now.astimezone(PARIS).date()
+    while day <= last:
+        moment = dt.datetime.combine(day, at.replace(tzinfo=None), tzinfo=PARIS)
+        if previous < moment <= now:
+            return True
+        day += dt.timedelta(days=1)
+    return False

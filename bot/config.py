@@ -65,6 +65,10 @@ class Settings:
     bot_clock: dt.datetime | None = None
     #: Seconds between two reminder rounds (``BOT_REMINDER_SECONDS``; tests shorten it).
     reminder_seconds: float = 300.0
+    #: Messages a second for the whole bot (``TELEGRAM_RATE``): answers first, campaigns take what is left.
+    telegram_rate: float = 30.0
+    #: Campaign and reminder requests in flight at once (``CAMPAIGN_IN_FLIGHT``): what a kill -9 may lose.
+    campaign_in_flight: int = 1
 
 
 def _bot_clock(raw: str) -> dt.datetime | None:
@@ -120,6 +124,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         context_fade_minutes=int(env.get("CONTEXT_FADE_MINUTES", "") or defaults.context_fade_minutes),
         bot_clock=_bot_clock(env.get("BOT_CLOCK", "")),
         reminder_seconds=float(env.get("BOT_REMINDER_SECONDS", "") or defaults.reminder_seconds),
+        telegram_rate=float(env.get("TELEGRAM_RATE", "") or defaults.telegram_rate),
+        campaign_in_flight=int(env.get("CAMPAIGN_IN_FLIGHT", "") or defaults.campaign_in_flight),
     )
 
 

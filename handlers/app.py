@@ -14,7 +14,6 @@ import signal
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -25,7 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.clock import PARIS
+from bot.clock import crossed
 from bot.composition import make_assistant, retention_purge
 from bot.config import Settings
 from bot.conversation.engine import Assistant
@@ -35,6 +34,7 @@ from bot.ops.running import bot_running_lock
 from bot.staff.stale_notice import notify_if_stale
 from bot.storage.inbox import Inbox
 from handlers import guards, prospect, staff, staff_admins
+from handlers.budget import ANSWER, OUTBOX, BudgetLimiter, SendBudget
 from handlers.context import CONTEXT_TYPES, BotApplication, BotContext
 from handlers.delivery import Deliverer
 from handlers.polling import DurablePoller
@@ -45,10 +45,14 @@ log = logging.getLogger(__name__)
 #: Connections of the outbox's client: one per lane sending at the same time, with room to spare.
 DELIVERY_CONNECTIONS = 32
 
-#: When the daily retention purge runs (Paris time, a quiet hour).
-PURGE_TIME = dt.time(3, 30, tzinfo=PARIS)
-#: When the out-of-date knowledge check runs (Paris time, office hours).
-STALE_CHECK_TIME = dt.time(9, 0, tzinfo=PARIS)
+#: When the daily retention purge runs (Paris time by the bot's clock, a quiet hour).
+PURGE_TIME = dt.time(3, 30)
+#: When the out-of-date knowledge check runs (Paris time by the bot's clock, office hours).
+STALE_CHECK_TIME = dt.time(9, 0)
+#: Seconds between two looks at the bot's clock for the daily jobs.
+DAILY_TICK = 5
+#: Seconds between two looks at the campaigns being sent (progress, final report).
+CAMPAIGN_TICK = 2
 
 #: The commands shown to prospects in Telegram's menu (name, description).
 PROSPECT_COMMANDS = [
@@ -72,12 +76,34 @@ async def post_init(application: BotApplication) -> None:
     await staff_admins.start(application)  # who is staff, said in the log
     await application.bot_data.deliverer.bot.initialize()
     application.bot_data.deliverer.start()
-    application.job_queue.run_daily(purge_job, time=PURGE_TIME, name="retention-purge")
-    application.job_queue.run_daily(stale_knowledge_job, time=STALE_CHECK_TIME, name="stale-knowledge")
+    # Daily jobs follow the bot's clock (BOT_CLOCK moves them too), not the machine's: PTB's run_daily cannot.
+    application.job_queue.run_repeating(daily_jobs_tick, interval=DAILY_TICK, first=DAILY_TICK, name="daily-jobs",
+                                        data={"last": application.bot_data.assistant.clock.now()})
+    application.job_queue.run_repeating(campaign_job, interval=CAMPAIGN_TICK, first=CAMPAIGN_TICK, name="campaigns")
     application.job_queue.run_once(stale_knowledge_job, 60, name="stale-knowledge-at-start")
     application.job_queue.run_repeating(console_tick_job, interval=CONSOLE_TICK, first=2, name="staff-console")
     seconds = application.bot_data.assistant.settings.reminder_seconds
     application.job_queue.run_repeating(reminder_job, interval=seconds, first=min(seconds, 5), name="reminders")
+
+
+async def daily_jobs_tick(context: BotContext) -> None:
+    """Every few seconds: run each daily job whose time of day the bot's clock passed since the last look.
+
+    Like ``run_daily``, a time passed while the bot was stopped is not caught up.
+    """
+    now = context.assistant.clock.now()
+    data = context.job.data
+    last, data["last"] = data["last"], now
+    for at, job in ((PURGE_TIME, purge_job), (STALE_CHECK_TIME, stale_knowledge_job)):
+        if crossed(last, now, at):
+            await job(context)
+
+
+async def campaign_job(context: BotContext) -> None:
+    """Every few seconds: the progress of the campaigns being sent, and the report of those finished."""
+    desk = context.desk
+    if desk is not None and desk.campaigns is not None:
+        desk.campaigns.tick()
 
 
 async def console_tick_job(context: BotContext) -> None:
@@ -97,8 +123,6 @@ async def reminder_job(context: BotContext) -> None:
 
     assistant = context.assistant
     counts = run_round(assistant.db, assistant.knowledge.current, assistant.clock.now())
-    if assistant.staff is not None and assistant.staff.campaigns is not None:
-        assistant.staff.campaigns.report_finished()  # a campaign with nothing left to send gets its report
     if any(key.startswith(("queued", "dropped")) for key in counts):
         log.info("reminder round: %s", dict(counts))
         assistant.wake_delivery()
@@ -133,16 +157,17 @@ async def on_error(update: object, context: BotContext) -> None:
         log.error("staff could not be alerted: %s", type(exc).__name__)
 
 
-def delivery_bot(settings: Settings) -> ExtBot:
+def delivery_bot(settings: Settings, budget: SendBudget) -> ExtBot:
     """A second client for the outbox, with its own rate limiter.
 
     python-telegram-bot's AIORateLimiter pauses *every* request of its bot while it
     waits out a 429. A 429 on the staff group must not stall prospects' answers, so
-    the outbox (staff notifications, relays) has its own client: it keeps the
-    per-group limit, sends little, and lets the outbox retry a 429 later
-    (``max_retries=0``) instead of sleeping on it.
+    the outbox (staff notifications, relays, reminders, campaigns) has its own client:
+    it keeps the per-group limit, draws from the bot-wide budget after the answers
+    (``handlers/budget.py``), and lets the outbox retry a 429 later (``max_retries=0``)
+    instead of sleeping on it.
     """
-    limiter = AIORateLimiter(overall_max_rate=5, overall_time_period=1, max_retries=0)
+    limiter = BudgetLimiter(budget, OUTBOX, max_retries=0)
     # Lanes send side by side: a slow staff group must not hold the only connection
     # (python-telegram-bot before 22.4 gave a Bot one connection by default).
     request = HTTPXRequest(connection_pool_size=DELIVERY_CONNECTIONS)
@@ -152,18 +177,20 @@ def delivery_bot(settings: Settings) -> ExtBot:
 
 def build_application(settings: Settings, assistant: Assistant) -> BotApplication:
     """The Telegram application with every handler registered."""
+    budget = SendBudget(settings.telegram_rate)  # one allowance for both clients: answers first
     application = (
         Application.builder()
         .token(settings.telegram_token)
         .context_types(CONTEXT_TYPES)  # handlers reach the services through typed slots (handlers/context.py)
         .base_url(settings.telegram_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(BudgetLimiter(budget, ANSWER, max_retries=5))
         .defaults(HTML_DEFAULTS)
         .concurrent_updates(True)
         .updater(None)  # see serve(): updates are acknowledged only once stored
         .build()
     )
-    deliverer = Deliverer(delivery_bot(settings), assistant.outbox, assistant.clock, settings.staff_chat_id,
+    deliverer = Deliverer(delivery_bot(settings, budget), assistant.outbox, assistant.clock, settings.staff_chat_id,
+                          budget=budget, bulk_in_flight=settings.campaign_in_flight,
                           **staff.delivery_hooks(application.bot, assistant))
     assistant.wake_delivery = deliverer.kick
     application.bot_data.install(assistant, deliverer, FloodControl(settings.flood_limit, settings.flood_window),

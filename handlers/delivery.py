@@ -16,7 +16,17 @@ Each request is marked in flight in SQLite before it leaves
 (:meth:`~bot.storage.outbox.Outbox.begin_attempt`). The first round of a process
 flags what an earlier one left in flight, and a timeout flags its row too: Telegram
 may have posted it. Such a row is sent again through the ``label_resend`` hook, so
-staff see that it may be a repetition instead of a second lead.
+staff see that it may be a repetition instead of a second lead; a reminder or campaign
+row is not sent again at all (lost rather than doubled, and counted). The start-up log
+says which, by kind.
+
+Reminders and campaigns (rows of priority ``BULK``, or of an :data:`AT_MOST_ONCE` kind) have
+no lane per chat: one *bulk lane* sends them, oldest first, at most ``bulk_in_flight``
+requests at a time (a row in flight at a crash is lost, never doubled, so that number is
+what a kill can lose). Each takes its token from the bot-wide :class:`~handlers.budget.SendBudget`
+at bulk priority before it is marked in flight: prospects' answers and the other lanes go
+first, a campaign only uses what they leave, and never holds a prospect's own lane. A 429 or
+a transient error on a bulk row pauses the bulk lane for as long as that row must wait.
 
 Only transient errors hold a lane (429, 5xx, timeouts, the network, and a staff
 group that cannot be reached at all, which would refuse every row alike). A row
@@ -41,6 +51,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, Tim
 from bot.clock import Clock
 from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery, Outbox, erased_in_flight, settle_erased
 from bot.text_units import TELEGRAM_LIMIT, truncate_units, visible_len
+from handlers.budget import BULK, PAID, SendBudget
 from handlers.render import markup, to_html
 
 log = logging.getLogger(__name__)
@@ -79,7 +90,8 @@ class Deliverer:
     def __init__(self, bot: Bot, outbox: Outbox, clock: Clock, staff_chat_id: int | None,
                  on_undeliverable: Undeliverable | None = None, prepare: Prepare | None = None,
                  on_thread_lost: ThreadLost | None = None, label_resend: LabelResend | None = None,
-                 on_problem: Problem | None = None, batch: Batch | None = None) -> None:
+                 on_problem: Problem | None = None, batch: Batch | None = None,
+                 budget: SendBudget | None = None, bulk_in_flight: int = 1) -> None:
         self.bot = bot
         self.outbox = outbox
         self.clock = clock
@@ -94,7 +106,13 @@ class Deliverer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._lanes: dict[ChatKey, asyncio.Task[int]] = {}
-        self._at_most_once = asyncio.Lock()
+        #: The bot-wide rate: bulk rows take their token before they are marked in flight.
+        self.budget = budget
+        #: Requests of bulk rows in flight at once: what a kill -9 can lose (1: at most one).
+        self._bulk_slots = asyncio.Semaphore(max(1, bulk_in_flight))
+        self._bulk_lane_task: asyncio.Task[int] | None = None
+        self._bulk_busy: set[int] = set()
+        self._bulk_running: set[asyncio.Task[bool]] = set()
 
     def kick(self) -> None:
         """Ask for a delivery round now (the core just queued something)."""
@@ -106,7 +124,8 @@ class Deliverer:
 
     async def stop(self) -> None:
         """Stop the loop and its lanes (from ``post_shutdown``); undelivered rows wait in SQLite."""
-        tasks = [task for task in (self._task, *self._lanes.values()) if task is not None]
+        tasks = [task for task in (self._task, self._bulk_lane_task, *self._lanes.values(), *self._bulk_running)
+                 if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -151,7 +170,58 @@ class Deliverer:
             lane = asyncio.create_task(self._lane(key, target), name=f"outbox-lane-{key[0]}")
             self._lanes[key] = lane
             started.append(lane)
+        if (self._bulk_lane_task is None or self._bulk_lane_task.done()) and \
+                self.outbox.due_bulk(self.clock.now(), limit=1):
+            self._bulk_lane_task = asyncio.create_task(self._bulk_lane(), name="outbox-bulk-lane")
+            started.append(self._bulk_lane_task)
         return started
+
+    async def _bulk_lane(self) -> int:
+        """Send the due reminder and campaign rows, oldest first, ``bulk_in_flight`` at a time.
+
+        They have no order to keep between them (each is one prospect's own message), so a
+        row in backoff holds no other; but a failure pauses the lane as long as the row must
+        wait (a 429's ``retry_after``, a backoff), since the next rows would likely fail alike.
+        Returns how many were sent.
+        """
+        sent = 0
+        running = self._bulk_running
+        try:
+            while rows := self.outbox.due_bulk(self.clock.now(), exclude=self._bulk_busy):
+                for row in rows:
+                    await self._bulk_slots.acquire()
+                    delivery = self.outbox.pending_row(row.id, self.clock.now())  # still due, not erased meanwhile
+                    if delivery is None or delivery.chat_id is None:
+                        self._bulk_slots.release()
+                        continue
+                    self._bulk_busy.add(delivery.id)
+                    task = asyncio.create_task(self._bulk_one(delivery))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+            for ok in await asyncio.gather(*running):
+                sent += ok
+        except Exception:  # never let a surprise stop the loop
+            log.exception("bulk delivery lane failed")
+        finally:
+            self.kick()  # rows queued while the lane was finishing find no lane: the next round starts one
+        return sent
+
+    async def _bulk_one(self, delivery: Delivery) -> bool:
+        """One bulk row, its slot held; after a failure the lane waits until the row is due again."""
+        try:
+            assert delivery.chat_id is not None
+            if await self._send(delivery, delivery.chat_id, slot_held=True):
+                return True
+            wait = self.outbox.seconds_until_due(delivery.id, self.clock.now())
+            if wait > 0:
+                await asyncio.sleep(wait)  # the slot stays taken: the lane pauses with it
+            return False
+        except Exception:
+            log.exception("bulk delivery %s failed", delivery.id)
+            return False
+        finally:
+            self._bulk_busy.discard(delivery.id)
+            self._bulk_slots.release()
 
     async def _lane(self, key: ChatKey, target: int) -> int:
         """Send one queue's due rows to ``target`` in order, until none is left or one fails.
@@ -177,16 +247,17 @@ class Deliverer:
         if self._settled:
             return
         self._settled = True
-        interrupted = self.outbox.settle_interrupted()
-        if interrupted:
-            log.warning("%d outbox row(s) were being sent when the bot stopped: sent again, labelled", interrupted)
+        left = self.outbox.in_flight()
+        self.outbox.settle_interrupted()
+        for count, what in _interrupted_summary(left):
+            log.warning("%d outbox row(s) were being sent when the bot stopped: %s", count, what)
 
     def _target(self, key: ChatKey) -> int | None:
         """The Telegram chat of a queue: the configured staff group, or the prospect's chat."""
         audience, chat_id = key
         return self.staff_chat_id if audience == STAFF else chat_id
 
-    async def _send(self, delivery: Delivery, chat_id: int) -> bool:
+    async def _send(self, delivery: Delivery, chat_id: int, slot_held: bool = False) -> bool:
         """Send one row (with the relays merged into it); False when its queue must wait (transient error).
 
         A row Telegram refuses for good never holds its queue: it is marked failed,
@@ -198,8 +269,9 @@ class Deliverer:
             return True
         group, delivery = self._group(delivery)
         try:
-            # One reminder in flight at a time: a kill can then lose at most that one (never doubled).
-            async with self._at_most_once if delivery.kind in AT_MOST_ONCE else contextlib.nullcontext():
+            # Bulk rows in flight are counted (one by default): a kill can lose at most those, never double them.
+            bounded = delivery.kind in AT_MOST_ONCE and not slot_held  # left by an older version in a chat's lane
+            async with self._bulk_slots if bounded else contextlib.nullcontext():
                 message_id = await self._call(delivery, chat_id, [row.id for row in group])
         except RetryAfter as exc:
             wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
@@ -292,6 +364,11 @@ class Deliverer:
         if delivery.maybe_posted and self.label_resend is not None:
             delivery = self.label_resend(delivery)
         text, keyboard = to_html(truncate_units(delivery.reply.text)), markup(delivery.reply)
+        extra = {}
+        if self.budget is not None and delivery.kind in AT_MOST_ONCE:
+            # The token first, the in-flight mark after: waiting behind answers is not being in flight.
+            await self.budget.acquire(BULK)
+            extra["rate_limit_args"] = PAID
         for row_id in ids:
             self.outbox.begin_attempt(row_id, self.clock.now())
         if delivery.kind == KIND_TOPIC_RENAME:
@@ -307,6 +384,7 @@ class Deliverer:
             chat_id, text, reply_markup=keyboard,
             message_thread_id=delivery.thread_id,
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
+            **extra,
         )
         return message.message_id
 
@@ -335,6 +413,22 @@ class Deliverer:
             return True
         self._retry(delivery, f"403 {error}")
         return False
+
+
+def _interrupted_summary(left: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """What becomes of the rows an earlier process left in flight, by kind of row, for the start-up log.
+
+    Reminders and campaigns are not sent again (lost at most, counted as failed in their
+    figures); staff messages are sent again with a label (edits plainly, an edit shown twice
+    is one); messages to prospects are sent again without one.
+    """
+    lost = sum(1 for _, kind in left if kind in AT_MOST_ONCE)
+    staff = sum(1 for audience, kind in left if audience == STAFF and kind not in AT_MOST_ONCE)
+    prospects = len(left) - lost - staff
+    summary = [(lost, "reminders/campaign messages, not sent again (each counted as lost)"),
+               (staff, "staff messages, sent again (labelled as a possible repeat; edits applied again)"),
+               (prospects, "messages to prospects, sent again without a label")]
+    return [(count, what) for count, what in summary if count]
 
 
 def _may_have_reached_telegram(exc: TimedOut) -> bool:

@@ -55,6 +55,7 @@ _BOT_SETTINGS_DEFAULTS: dict[str, str] = {
     # The daily digest would otherwise appear in the staff group of any test run after 08:30;
     # the digest's own test sets DIGEST_TIME.
     "DIGEST_TIME": "off",
+    "CAMPAIGN_IN_FLIGHT": "",
 }
 _SCRUBBED_PREFIXES = ("TELEGRAM_", "BOT_", "STAFF_", "KNOWLEDGE_", "OFFICE_", "FLOOD_")
 

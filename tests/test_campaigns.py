@@ -79,3 +79,45 @@ def test_campagnes_lists_figures_and_the_report_is_posted_once(assistant) -> Non
     campaigns = assistant.staff.campaigns
     assert campaigns.report_finished() == 1 and campaigns.report_finished() == 0
     assert "Bilan de la campagne" in outbox_rows(assistant, "campaign_report")[0]["text"]
+
+
+def test_progress_is_one_message_edited_sparingly_then_ended_and_lost_messages_are_counted(assistant) -> None:
+    for user in range(700, 740):  # 40 recipients
+        assistant.db.execute("INSERT INTO reminder_subscriptions (user_id, kind, consent_at) VALUES (?, ?, ?)",
+                             [user, "portes_ouvertes", "2026-03-01T10:00:00+01:00"])
+    preview = staff(assistant, command="campagne", text="/campagne tous Bonjour")
+    staff(assistant, callback_data=next(d for d in data_of(preview) if ":ok:" in d))
+    campaigns, outbox = assistant.staff.campaigns, Outbox(assistant.db)
+    rows = outbox_rows(assistant, "campaign")
+    assert {r["priority"] for r in rows} == {2}  # bulk rows: the bulk lane sends them, no prospect's lane
+
+    def send(n: int) -> None:
+        for row in [r for r in outbox_rows(assistant, "campaign") if r["status"] == "pending"][:n]:
+            outbox.mark_sent(row["id"], 1)
+
+    def settle_progress() -> None:
+        for row in outbox_rows(assistant):
+            if row["kind"].startswith("campaign_progress") and row["status"] == "pending":
+                outbox.mark_sent(row["id"], 99)
+
+    send(4)
+    assert campaigns.tick() == 1  # the progress message is posted
+    assert "4/40 (10 %)" in outbox_rows(assistant, "campaign_progress")[0]["text"]
+    send(4)
+    assert campaigns.tick() == 0, "not while the first one waits in the staff queue"
+    settle_progress()
+    assert campaigns.tick() == 0, "not sooner than a few seconds"
+    assistant.clock.at += dt.timedelta(seconds=6)
+    assert campaigns.tick() == 1
+    edit = outbox_rows(assistant, "campaign_progress_edit")[-1]
+    assert edit["edit_of"] == outbox_rows(assistant, "campaign_progress")[0]["id"] and "8/40 (20 %)" in edit["text"]
+    settle_progress()
+    assistant.clock.at += dt.timedelta(seconds=6)
+    assert campaigns.tick() == 0, "nothing changed: no edit"
+    pending = [r for r in outbox_rows(assistant, "campaign") if r["status"] == "pending"]
+    outbox.fail(pending[0]["id"], "in flight when the process stopped")  # lost at a kill -9
+    outbox.give_up(pending[1]["id"], "403 blocked")
+    send(len(pending))
+    assert campaigns.tick() == 2  # the last edit ("terminée") and the report
+    assert "terminée : 40/40 (100 %)" in outbox_rows(assistant, "campaign_progress_edit")[-1]["text"]
+    assert "38 envoyé(s), 1 bloqué(s), 0 échec(s), 1 perdu(s)" in outbox_rows(assistant, "campaign_report")[0]["text"]

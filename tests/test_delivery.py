@@ -143,3 +143,41 @@ def test_a_version_6_database_is_migrated_and_its_pending_rows_go_unlabelled(tmp
     (row,) = Outbox(db).due(now)
     assert row.ref == "MCO-HHHHHH" and not row.maybe_posted
     assert Outbox(db).settle_interrupted() == 0
+
+
+def test_the_start_up_log_says_what_becomes_of_each_kind_left_in_flight(assistant: Assistant, caplog) -> None:
+    desk = desk_of(assistant)
+    lead = desk.queue_staff("lead", Reply("🆕 **Nouvelle pré-inscription MCO-CCCCCC**"), ref="MCO-CCCCCC")
+    relay = desk.queue_prospect(ZOE_CHAT, "relay", Reply("Bonjour Zoé"), ref="1")
+    campaign = assistant.outbox.put(PROSPECT, "campaign", Reply("Réunion mardi"), assistant.clock.now(),
+                                    chat_id=ZOE_CHAT + 1, ref="1", bulk=True)
+    for row in (lead, relay, campaign):
+        assistant.outbox.begin_attempt(row, assistant.clock.now())  # ... and the process was killed
+
+    bot = FakeBot()
+    with caplog.at_level("WARNING", logger="handlers.delivery"):
+        deliver(new_process(assistant, bot))
+    said = [r.getMessage() for r in caplog.records if "when the bot stopped" in r.getMessage()]
+    assert any(m.startswith("1 ") and "campaign" in m and "not sent again" in m for m in said), said
+    assert any(m.startswith("1 ") and "staff" in m and "labelled" in m for m in said), said
+    assert any(m.startswith("1 ") and "prospects" in m and "without a label" in m for m in said), said
+    assert [chat for chat, _, _ in bot.sent] == [-100999, ZOE_CHAT]  # the campaign message is not sent again
+    status = assistant.db.execute("SELECT status, last_error FROM outbox WHERE id = ?", [campaign]).fetchone()
+    assert status[0] == "failed" and status[1].startswith("in flight")
+
+
+def test_the_bulk_lane_honours_a_429_and_a_refusal_never_holds_it(assistant: Assistant) -> None:
+    from telegram.error import BadRequest, RetryAfter
+
+    now = assistant.clock.now()
+    rows = [assistant.outbox.put(PROSPECT, "campaign", Reply(f"Réunion {n}"), now, chat_id=5000 + n, ref="1",
+                                 bulk=True) for n in range(3)]
+    bot = FakeBot()
+    bot.fail_next = [RetryAfter(1), BadRequest("Bad Request: can't parse entities")]
+    deliver(new_process(assistant, bot))
+    state = {row: assistant.db.execute("SELECT status, last_error, next_attempt_at FROM outbox WHERE id = ?",
+                                       [row]).fetchone() for row in rows}
+    assert state[rows[0]][:2] == ("pending", "429")  # waits its retry_after, not sent
+    assert dt.datetime.fromisoformat(state[rows[0]][2]) == now + dt.timedelta(seconds=1)
+    assert state[rows[1]][0] == "failed" and state[rows[2]][0] == "sent"  # a refusal settles the row, the lane goes on
+    assert [(chat, text) for chat, text, _ in bot.sent] == [(5002, "Réunion 2")]

@@ -511,8 +511,8 @@ def test_recharger_keeps_the_old_base_on_a_problem(knowledge: KnowledgeStore, tm
 
 def test_the_staff_command_menu(assistant: Assistant) -> None:
     menu = desk_of(assistant).commands.menu()
-    assert [name for name, _ in menu] == ["leads", "lead", "export", "stats", "sans_reponse", "recharger", "fin",
-                                          "aide"]
+    assert [name for name, _ in menu] == ["leads", "mes_leads", "lead", "export", "stats", "sans_reponse", "modifs",
+                                          "campagne", "campagnes", "recharger", "fin", "aide"]
     assert all(1 <= len(description) <= 256 and "staff." not in description for _, description in menu)
 
 

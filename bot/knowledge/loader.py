@@ -52,7 +52,7 @@ RUNTIME_PLACEHOLDERS = frozenset(
         "montant", "smic", "tranche",  # the legal minimum pay (texts/situation.yaml)
         "titre", "code", "fichier",  # the staff console (bot/staff/teach.py)
         "arrivees", "ont_demande", "inscrites", "contactees", "closes",  # the funnel of /stats
-        "segment", "envoyes", "bloques", "echecs", "attente",  # staff campaigns (texts/staff.yaml)
+        "segment", "envoyes", "bloques", "echecs", "attente", "perdus", "faits",  # staff campaigns (texts/staff.yaml)
     }
 )
 

@@ -114,7 +114,8 @@ def run_round(db, loaded, now: dt.datetime) -> Counter:
             continue
         reply = reminder_reply(render, decision.kind, decision.occurrence, now.date())
         with db.atomic():
-            row = outbox.put(PROSPECT, KIND_REMINDER, reply, now, chat_id=decision.user_id, ref=decision.kind.id)
+            row = outbox.put(PROSPECT, KIND_REMINDER, reply, now, chat_id=decision.user_id, ref=decision.kind.id,
+                             bulk=True)  # the bulk lane: what answers leave of the rate, never a prospect's lane
             store.log(decision.user_id, decision.kind.id, decision.occurrence.key, QUEUED, now, row)
         counts[f"queued:{decision.kind.id}"] += 1
     return counts

@@ -5,10 +5,13 @@ hearing from the bot) and not known to have blocked it are ever recipients. A
 campaign is a draft until staff confirm it with a button (twice above
 :data:`SECOND_CONFIRMATION` recipients); confirming writes one outbox row per
 recipient in one transaction, so a kill -9 leaves all of them queued or none. The
-outbox delivers them within its rate limit, one at a time like reminders (a row in
-flight at a crash is not sent again: at most one lost, counted, never doubled),
-while prospects' answers go out through the bot's own client and keep priority.
-``/campagnes`` shows each campaign's figures, read from the outbox.
+rows are *bulk* rows: the outbox's bulk lane sends them like reminders, with what the
+bot-wide rate leaves once prospects' answers and the other messages are served
+(``handlers/budget.py``); a row in flight at a crash is not sent again (lost, counted,
+never doubled). While it sends, one progress message in the staff group is edited
+(through the outbox, at most every :data:`PROGRESS_SECONDS` and only on a visible change,
+so the group's own limit of ~20 messages a minute is never the bottleneck), and a report
+ends it. ``/campagnes`` shows each campaign's figures, read from the outbox.
 """
 from __future__ import annotations
 
@@ -25,6 +28,14 @@ if TYPE_CHECKING:
 
 KIND_CAMPAIGN = "campaign"
 KIND_CAMPAIGN_REPORT = "campaign_report"
+#: The staff message showing a campaign's progress, and the edits that update it (ref: the campaign).
+KIND_CAMPAIGN_PROGRESS = "campaign_progress"
+KIND_CAMPAIGN_PROGRESS_EDIT = "campaign_progress_edit"
+#: The progress message is edited at most this often, and sooner than :data:`PROGRESS_QUIET` only
+#: when the campaign advanced by :data:`PROGRESS_STEP` percent.
+PROGRESS_SECONDS, PROGRESS_QUIET, PROGRESS_STEP = 5.0, 15.0, 5
+#: What ``last_error`` says of a bulk row whose request was in flight at a stop (handlers/delivery.py).
+LOST_ERROR = "in flight%"
 SECOND_CONFIRMATION = 100
 MAX_TEXT = 3000
 #: ``s:c:<action>:<id>``.
@@ -51,12 +62,17 @@ def recipients(db: Any, segment: str, value: str) -> list[int]:
 
 
 def figures(db: Any, campaign_id: int) -> dict[str, int]:
-    """sent, blocked, failed, pending: what became of a campaign's messages."""
-    counts = {"sent": 0, "blocked": 0, "failed": 0, "pending": 0}
-    for status, error, n in db.execute(
-            "SELECT status, last_error LIKE '403%', COUNT(*) FROM outbox WHERE kind = ? AND ref = ? "
-            "GROUP BY status, last_error LIKE '403%'", [KIND_CAMPAIGN, str(campaign_id)]).fetchall():
-        key = "sent" if status == "sent" else "pending" if status == "pending" else "blocked" if error else "failed"
+    """sent, blocked, failed, lost, pending: what became of a campaign's messages.
+
+    ``lost``: in flight when the bot stopped, never sent again (perhaps received);
+    ``failed``: refused by Telegram for another reason.
+    """
+    counts = {"sent": 0, "blocked": 0, "failed": 0, "lost": 0, "pending": 0}
+    for status, blocked, lost, n in db.execute(
+            "SELECT status, last_error LIKE '403%', last_error LIKE ?, COUNT(*) FROM outbox WHERE kind = ? AND ref = ? "
+            "GROUP BY 1, 2, 3", [LOST_ERROR, KIND_CAMPAIGN, str(campaign_id)]).fetchall():
+        key = ("sent" if status == "sent" else "pending" if status == "pending" else "blocked" if blocked
+               else "lost" if lost else "failed")
         counts[key] += n
     return counts
 
@@ -67,6 +83,9 @@ class CampaignDesk:
     def __init__(self, desk: StaffDesk) -> None:
         self.desk = desk
         self.db = desk.assistant.db
+        #: Campaign id -> (when its progress was last queued, messages done, percent shown): in memory
+        #: only, since after a restart an early update is harmless.
+        self._shown: dict[int, tuple[dt.datetime, int, int]] = {}
 
     def compose(self, inp: StaffInput) -> StaffResult:
         """``/campagne SEGMENT[:valeur] message``: a draft, its preview and its number of recipients."""
@@ -115,7 +134,7 @@ class CampaignDesk:
         stop = [[Button(self.desk.text("rappels.bouton_ne_plus_recevoir"), "rp:stop")]]
         outbox = self.desk.assistant.outbox
         for user_id in people:
-            outbox.put(PROSPECT, KIND_CAMPAIGN, Reply(text, stop), now, chat_id=user_id, ref=str(campaign_id))
+            outbox.put(PROSPECT, KIND_CAMPAIGN, Reply(text, stop), now, chat_id=user_id, ref=str(campaign_id), bulk=True)
         self.db.execute("UPDATE campaigns SET status = ?, recipients = ?, confirmed_at = ? WHERE id = ?",
                         [SENDING, len(people), to_db(now), campaign_id])
         self.desk.assistant.wake_delivery()
@@ -136,7 +155,53 @@ class CampaignDesk:
 
     def _figures_params(self, campaign_id: int) -> dict[str, int]:
         got = figures(self.db, campaign_id)
-        return {"envoyes": got["sent"], "bloques": got["blocked"], "echecs": got["failed"], "attente": got["pending"]}
+        return {"envoyes": got["sent"], "bloques": got["blocked"], "echecs": got["failed"], "perdus": got["lost"],
+                "attente": got["pending"]}
+
+    def tick(self) -> int:
+        """Often (a job of the bot): the progress of the campaigns being sent, then the reports of those done."""
+        queued = 0
+        for campaign_id, recipients_count in self.db.execute(
+                "SELECT id, recipients FROM campaigns WHERE status = ? AND reported = 0", [SENDING]).fetchall():
+            queued += self.progress(campaign_id, recipients_count)
+        return queued + self.report_finished()
+
+    def progress(self, campaign_id: int, total: int, final: bool = False) -> int:
+        """Show where a campaign stands in its progress message (posted first, then edited); returns 1 if queued.
+
+        Never more often than :data:`PROGRESS_SECONDS`, only when the figure shown changes, and
+        never while an earlier update still waits in the staff queue (the group's limit then
+        decides the pace, and updates do not pile up). ``final``: the last update, always queued.
+        """
+        ref = str(campaign_id)
+        now = self.desk.now()
+        if not final and self.db.execute("SELECT 1 FROM outbox WHERE kind IN (?, ?) AND ref = ? AND status = 'pending'",
+                                         [KIND_CAMPAIGN_PROGRESS, KIND_CAMPAIGN_PROGRESS_EDIT, ref]).fetchone():
+            return 0
+        params = self._figures_params(campaign_id)
+        done = total - params["attente"]
+        percent = 100 * done // total if total else 100
+        if not final and not self._worth_showing(campaign_id, now, done, percent):
+            return 0
+        text = self.desk.text("staff.campagne_progression_fin" if final else "staff.campagne_progression",
+                              id=campaign_id, faits=done, n=total, pourcent=percent, **params)
+        root = self.db.execute("SELECT id FROM outbox WHERE kind = ? AND ref = ? ORDER BY id LIMIT 1",
+                               [KIND_CAMPAIGN_PROGRESS, ref]).fetchone()
+        if root is None:
+            self.desk.queue_staff(KIND_CAMPAIGN_PROGRESS, Reply(text), ref=ref)
+        else:
+            self.desk.queue_staff(KIND_CAMPAIGN_PROGRESS_EDIT, Reply(text), ref=ref, edit_of=root[0])
+        self._shown[campaign_id] = (now, done, percent)
+        return 1
+
+    def _worth_showing(self, campaign_id: int, now: dt.datetime, done: int, percent: int) -> bool:
+        """A change, and not too soon: :data:`PROGRESS_SECONDS` apart, :data:`PROGRESS_QUIET` unless a step passed."""
+        last = self._shown.get(campaign_id)
+        if last is None:
+            return True
+        waited = (now - last[0]).total_seconds()
+        return done != last[1] and waited >= PROGRESS_SECONDS and \
+            (percent - last[2] >= PROGRESS_STEP or waited >= PROGRESS_QUIET)
 
     def report_finished(self) -> int:
         """Campaigns with nothing left to send: mark them done and post their report once."""
@@ -147,6 +212,10 @@ class CampaignDesk:
                 continue
             with self.db.atomic():
                 self.db.execute("UPDATE campaigns SET status = ?, reported = 1 WHERE id = ?", [DONE, campaign_id])
+                if self.db.execute("SELECT 1 FROM outbox WHERE kind = ? AND ref = ?",
+                                   [KIND_CAMPAIGN_PROGRESS, str(campaign_id)]).fetchone():
+                    total = self.db.execute("SELECT recipients FROM campaigns WHERE id = ?", [campaign_id]).fetchone()[0]
+                    self.progress(campaign_id, total, final=True)  # the progress message ends at 100 %
                 text = self.desk.text("staff.campagne_rapport", id=campaign_id, **self._figures_params(campaign_id))
                 self.desk.assistant.outbox.put(STAFF, KIND_CAMPAIGN_REPORT, Reply(text), self.desk.now(),
                                                ref=str(campaign_id))

@@ -31,10 +31,14 @@ if TYPE_CHECKING:
 #: The commands shown to staff in Telegram's menu, with the text key of their description.
 STAFF_COMMANDS: list[tuple[str, str]] = [
     ("leads", "staff.cmd_leads"),
+    ("mes_leads", "staff.cmd_mes_leads"),
     ("lead", "staff.cmd_lead"),
     ("export", "staff.cmd_export"),
     ("stats", "staff.cmd_stats"),
     ("sans_reponse", "staff.cmd_sans_reponse"),
+    ("modifs", "staff.cmd_modifs"),
+    ("campagne", "staff.cmd_campagne"),
+    ("campagnes", "staff.cmd_campagnes"),
     ("recharger", "staff.cmd_recharger"),
     ("fin", "staff.cmd_fin"),
     ("aide", "staff.cmd_aide"),

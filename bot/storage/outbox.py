@@ -54,7 +54,9 @@ PENDING, SENT, FAILED = "pending", "sent", "failed"
 STAFF = "staff"
 PROSPECT = "prospect"
 #: Row priorities, lowest first: an urgent row (a lead) overtakes the normal rows of its chat.
-URGENT, NORMAL = 0, 1
+#: Bulk rows (reminders, campaigns) have no place in a chat's queue: one bulk lane sends them
+#: (see :meth:`Outbox.due_bulk`), so they never hold a prospect's own messages.
+URGENT, NORMAL, BULK = 0, 1, 2
 #: The order in which a chat's pending rows go out.
 _ORDER = "priority, id"
 
@@ -153,7 +155,7 @@ class Outbox:
 
     def put(self, audience: str, kind: str, reply: Reply, now: dt.datetime, *, chat_id: int | None = None,
             ref: str | None = None, reply_to: int | None = None, thread_id: int | None = None,
-            edit_of: int | None = None, urgent: bool = False, keep_text: bool = False) -> int:
+            edit_of: int | None = None, urgent: bool = False, keep_text: bool = False, bulk: bool = False) -> int:
         """Queue a message (or, with ``edit_of``, an edit of an earlier row's message); returns its row.
 
         A text too long for one Telegram message becomes several rows, in order, the
@@ -173,8 +175,8 @@ class Outbox:
                 "payload": _encode(part, reply_to, thread_id, edit_of, keep_text), "status": PENDING,
                 "attempts": 0, "next_attempt_at": stamp,
             }
-            if urgent:  # NORMAL is the column's default
-                record["priority"] = URGENT
+            if urgent or bulk:  # NORMAL is the column's default
+                record["priority"] = URGENT if urgent else BULK
             row = self.db["outbox"].insert(record).last_pk
             first = row if first is None else first
         assert first is not None
@@ -312,19 +314,50 @@ class Outbox:
         """
         rows = self.db.execute(
             "SELECT audience, chat_id FROM (SELECT audience, chat_id, next_attempt_at, id, ROW_NUMBER() OVER "
-            f"(PARTITION BY audience, chat_id ORDER BY {_ORDER}) AS place FROM outbox WHERE status = ?) "
-            "WHERE place = 1 AND next_attempt_at <= ? ORDER BY id", [PENDING, to_db(now)]).fetchall()
+            f"(PARTITION BY audience, chat_id ORDER BY {_ORDER}) AS place FROM outbox WHERE status = ? "
+            "AND priority < ?) WHERE place = 1 AND next_attempt_at <= ? ORDER BY id",
+            [PENDING, BULK, to_db(now)]).fetchall()
         return [(audience, chat_id) for audience, chat_id in rows]
 
     def next_in_chat(self, audience: str, chat_id: int | None, now: dt.datetime) -> Delivery | None:
         """The oldest pending row of one chat if it is due; None if there is none or it waits."""
         rows = self.db.execute(
-            f"SELECT * FROM outbox WHERE status = ? AND audience = ? AND chat_id IS ? ORDER BY {_ORDER} LIMIT 1",
-            [PENDING, audience, chat_id])
+            f"SELECT * FROM outbox WHERE status = ? AND audience = ? AND chat_id IS ? AND priority < ? "
+            f"ORDER BY {_ORDER} LIMIT 1", [PENDING, audience, chat_id, BULK])
         head = first_dict(rows)
         if head is None:
             return None
         return _decode(head) if head["next_attempt_at"] <= to_db(now) else None
+
+    def due_bulk(self, now: dt.datetime, exclude: set[int] | frozenset[int] = frozenset(),
+                 limit: int = 50) -> list[Delivery]:
+        """Due bulk rows (reminders, campaigns), oldest first, leaving out ``exclude`` (rows in flight)."""
+        skip = ",".join("?" * len(exclude))
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE status = ? AND priority = ? AND next_attempt_at <= ? "
+            f"{f'AND id NOT IN ({skip}) ' if exclude else ''}ORDER BY id LIMIT ?",
+            [PENDING, BULK, to_db(now), *sorted(exclude), limit])
+        return [_decode(row) for row in dicts(rows)]
+
+    def pending_row(self, delivery_id: int, now: dt.datetime) -> Delivery | None:
+        """One row as it is now if it is still pending and due (it may have been sent, erased or delayed)."""
+        row = first_dict(self.db.execute("SELECT * FROM outbox WHERE id = ? AND status = ? AND next_attempt_at <= ?",
+                                         [delivery_id, PENDING, to_db(now)]))
+        return _decode(row) if row is not None else None
+
+    def seconds_until_due(self, delivery_id: int, now: dt.datetime) -> float:
+        """Seconds before a pending row's next attempt (0 if due, settled or gone)."""
+        row = self.db.execute("SELECT next_attempt_at FROM outbox WHERE id = ? AND status = ?",
+                              [delivery_id, PENDING]).fetchone()
+        if row is None:
+            return 0.0
+        return max(0.0, (from_db(row[0]) - now).total_seconds())
+
+    def in_flight(self) -> list[tuple[str, str]]:
+        """(audience, kind) of each pending row marked in flight: what a stopped process left (start-up)."""
+        return [(audience, kind) for audience, kind in self.db.execute(
+            "SELECT audience, kind FROM outbox WHERE status = ? AND attempt_started_at IS NOT NULL ORDER BY id",
+            [PENDING]).fetchall()]
 
     def next_retry_at(self, now: dt.datetime) -> dt.datetime | None:
         """When the earliest pending row that is not due yet will be."""
