@@ -18,7 +18,6 @@ from typing import Sequence
 from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.composition import make_assistant, retention_purge  # noqa: F401  (also imported from here)
-from bot.conversation.engine import Assistant
 from bot.knowledge.checks import check_examples
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.staleness import staleness_warnings

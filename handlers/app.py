@@ -16,7 +16,6 @@ from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
-    CommandHandler,
     ExtBot,
     MessageHandler,
     TypeHandler,
@@ -31,6 +30,7 @@ from bot.conversation.engine import Assistant
 from bot.conversation.flood import FloodControl
 from bot.matching.lexicon import french_words
 from bot.ops.running import bot_running_lock
+from bot.reminders.sending import run_round
 from bot.staff.stale_notice import notify_if_stale
 from bot.storage.inbox import Inbox
 from handlers import guards, prospect, staff, staff_admins
@@ -119,8 +119,6 @@ CONSOLE_TICK = 60
 
 async def reminder_job(context: BotContext) -> None:
     """Often: queue the reminders due now in the outbox (``bot/reminders/sending.py``), then wake delivery."""
-    from bot.reminders.sending import run_round
-
     assistant = context.assistant
     counts = run_round(assistant.db, assistant.knowledge.current, assistant.clock.now())
     if any(key.startswith(("queued", "dropped")) for key in counts):

@@ -53,9 +53,7 @@ def built_text_keys() -> frozenset[str]:
     keys |= {f"staff.evenement_{event}" for event in (staff.CREATED, staff.UPDATED, staff.STATUS)}
     keys |= {f"form.statut_{status}" for status in staff.LEAD_STATUSES}  # /mesdonnees, in the prospect's words
     keys |= {f"form.evenement_{event}" for event in (staff.CREATED, staff.UPDATED)}
-    from bot.reminders.feature import ANSWER_EVENTS  # a follow-up answered is an event of the lead
-
-    keys |= {f"{side}.evenement_{event}" for event in ANSWER_EVENTS.values() for side in ("staff", "form")}
+    keys |= {f"{side}.evenement_{event}" for event in staff.FOLLOW_UP_EVENTS.values() for side in ("staff", "form")}
     return frozenset(keys)
 
 

@@ -18,7 +18,9 @@ from bot.reminders.model import ReminderKind
 from bot.reminders.sending import ANSWER, OFF
 from bot.reminders.store import ReminderStore, erase_reminders
 from bot.staff.campaigns import install as install_campaigns
+from bot.knowledge.render import french_date
 from bot.storage.personal import register_eraser
+from bot.storage.staff import FOLLOW_UP_EVENTS, LeadStore
 from bot.storage.times import in_paris
 
 if TYPE_CHECKING:
@@ -31,9 +33,8 @@ STOP_ALL = "rp:stop"
 STOP_WORDS = frozenset({"stop", "stop rappels", "stop les rappels", "arrete", "arrete les rappels"})
 #: A follow-up is answered in words within this many days of being sent.
 ANSWER_WINDOW = dt.timedelta(days=30)
-#: Lead events written when a prospect answers a follow-up (texts ``staff.evenement_<event>``).
-ANSWER_EVENTS = {"trouve": "relance_trouve", "pas_encore": "relance_pas_encore",
-                 "plus_interesse": "relance_plus_interesse"}
+#: Lead events written when a prospect answers a follow-up (defined with the other lead events).
+ANSWER_EVENTS = FOLLOW_UP_EVENTS
 
 
 def normalized(text: str) -> str:
@@ -193,11 +194,9 @@ class Reminders:
                                         [turn.user_id]).fetchone()
         if row is None:
             return
-        from bot.storage.staff import LeadStore
-
         ref, status = row
         LeadStore(self.assistant.db).record(ref, turn.user_id, ANSWER_EVENTS[code], status, self.now())
-        desk = getattr(self.assistant, "staff", None)
+        desk = self.assistant.staff
         if desk is None or not desk.enabled:
             return
         card = self.assistant.db.execute("SELECT id FROM outbox WHERE audience = 'staff' AND kind = 'lead' "
@@ -226,8 +225,6 @@ class Reminders:
 
 
 def _day(stamp: str) -> str:
-    from bot.knowledge.render import french_date
-
     return french_date(in_paris(stamp).date())
 
 

@@ -28,14 +28,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from bot.conversation import faq as faq_module
 from bot.conversation.messages import Reply
 from bot.knowledge.render import Renderer, french_date
-from bot.staff.alerts import Alerts
+from bot.staff.alerts import DELIVERY, KIND_ALERT, Alerts
 from bot.staff.commands import StaffCommands
 from bot.staff.followup import FollowUp
 from bot.staff.handoff import HandoffDesk
@@ -302,8 +302,6 @@ class StaffDesk:
         about the delivery, and the group may hold people who never saw the message).
         A notice about a notice is not sent (it could loop).
         """
-        from bot.staff.alerts import DELIVERY, KIND_ALERT
-
         if delivery.kind in (KIND_DELIVERY_NOTICE, KIND_ALERT) or not self.enabled:
             return
         to_group = delivery.audience == STAFF

@@ -235,7 +235,7 @@ class TeachDesk:
                                   [code]).fetchone()
         if pending is None:
             return StaffResult(notice=self.desk.text("staff.bouton_indisponible"))
-        question, count, candidates = pending[0], pending[1], json.loads(pending[2])
+        question, candidates = pending[0], json.loads(pending[2])
         if action == "a" and index.isdigit() and int(index) < len(candidates):
             return self.add(inp, question, candidates[int(index)])
         if action == "h":

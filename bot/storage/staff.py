@@ -38,6 +38,10 @@ LEAD_STATUSES: tuple[str, ...] = (NEW, TAKEN, CONTACTED, CLOSED)
 
 #: Events of ``lead_events``: a confirmation, an update of the form, a status change.
 CREATED, UPDATED, STATUS = "cree", "mis_a_jour", "statut"
+#: The events a prospect's answer to a follow-up reminder writes, by answer (``bot/reminders/feature.py``):
+#: texts ``staff.evenement_<event>`` and ``form.evenement_<event>``.
+FOLLOW_UP_EVENTS = {"trouve": "relance_trouve", "pas_encore": "relance_pas_encore",
+                    "plus_interesse": "relance_plus_interesse"}
 
 # The handoff's stored statuses and who closed it: declared in bot/storage/handoff_states.py.
 OPEN, ENDED = HandoffState.OPEN.value, HandoffState.CLOSED.value
