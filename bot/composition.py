@@ -32,7 +32,8 @@ def retention_purge(assistant: Assistant) -> dict[str, int]:
     """
     staff = assistant.staff
     counts = purge(assistant.db, assistant.clock.now(), assistant.retention_months,
-                   assistant.settings.question_retention_days, staff.forget_lead if staff is not None else None)
+                   assistant.settings.question_retention_days, staff.forget_lead if staff is not None else None,
+                   assistant.erasers)
     counts["inbox"] = Inbox(assistant.db).purge(assistant.clock.now())  # raw updates hold what people typed
     counts["quarantine"] = Inbox(assistant.db).purge_quarantine(assistant.clock.now())  # so do poison updates
     checkpoint(assistant.db)

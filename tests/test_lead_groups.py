@@ -31,7 +31,6 @@ def test_an_erasure_while_a_grouped_message_is_in_flight_blanks_only_its_part_on
     import datetime as dt
 
     from bot.storage.outbox import STAFF, Outbox, erased_in_flight, settle_erased
-    from bot.storage.personal import erase_person
 
     assistant = build(KnowledgeStore(ROOT / "knowledge"), tmp_path / "bot.db")
     people = [Person(6000 + n, "Zoé", "Dupont") for n in range(6)]
@@ -41,7 +40,7 @@ def test_an_erasure_while_a_grouped_message_is_in_flight_blanks_only_its_part_on
     assert [row.ref for row in rows] == refs and all(ref in message.reply.text for ref in refs)
     for row in rows:  # the request leaves...
         outbox.begin_attempt(row.id, assistant.clock.now())
-    erase_person(assistant.db, people[2].user_id)  # ...the prospect erases everything meanwhile...
+    assistant.erase_person(people[2].user_id)  # ...the prospect erases everything meanwhile...
     for row in rows:  # ...and Telegram answers: posted as message 700
         erased = erased_in_flight(assistant.db, row.id)
         outbox.mark_sent(row.id, 700)

@@ -23,7 +23,6 @@ from bot.knowledge.store import KnowledgeStore
 from bot.registration import steps
 from bot.registration.flow import MODE
 from bot.storage.db import MIGRATIONS, open_database
-from bot.storage.personal import erase_person, erasers, register_eraser, unregister_eraser
 from bot.storage.registrations import RegistrationStore, months_before, purge_expired
 from bot.storage.times import in_paris
 from testing.assistants import build_assistant
@@ -614,15 +613,19 @@ def test_supprimer_in_the_middle_of_the_form(chat: Chat) -> None:
 
 def test_erasure_can_be_extended(chat: Chat) -> None:
     chat.assistant.db["extension_rows"].insert({"user_id": USER.user_id, "text": "bonjour"})
-    register_eraser("extension_rows",
-                    lambda db, uid: db.execute("DELETE FROM extension_rows WHERE user_id = ?", [uid]).rowcount)
-    try:
-        assert "extension_rows" in erasers()
-        counts = erase_person(chat.assistant.db, USER.user_id)
-    finally:
-        unregister_eraser("extension_rows")
+    chat.assistant.erasers["extension_rows"] = \
+        lambda db, uid: db.execute("DELETE FROM extension_rows WHERE user_id = ?", [uid]).rowcount
+    counts = chat.assistant.erase_person(USER.user_id)
     assert counts["extension_rows"] == 1 and count(chat, "extension_rows") == 0
-    assert "extension_rows" not in erasers()
+
+
+def test_a_feature_eraser_belongs_to_its_assistant_not_to_the_process(chat: Chat, tmp_path: Path) -> None:
+    """Two assistants in one process (a test, a CLI command beside the bot): a feature's eraser
+    added to one is never run by the other (it was a process-wide registry bound to the last one built)."""
+    chat.assistant.erasers["extension_rows"] = lambda db, uid: 0
+    other = build_assistant(chat.assistant.knowledge, tmp_path / "other.db")
+    assert "extension_rows" not in other.erasers
+    assert set(other.erase_person(USER.user_id)) >= {"registrations", "drafts", "sessions"}
 
 
 def test_a_failing_subscriber_does_not_undo_the_confirmation(chat: Chat) -> None:

@@ -18,7 +18,6 @@ from bot.knowledge.loader import load_knowledge
 from bot.knowledge.store import KnowledgeStore
 from bot.reminders.schedule import is_quiet
 from bot.reminders.sending import preview, run_round
-from bot.storage.personal import erase_person
 from bot.storage.times import in_paris
 from tests.test_staff import MovableClock, build, outbox_rows, pre_register, say
 
@@ -199,7 +198,7 @@ def test_mesdonnees_shows_reminders_and_supprimer_erases_them(assistant, clock) 
     text = say(assistant, Kind.COMMAND, "mesdonnees")
     assert "journées portes ouvertes : accord le 12 mars 2026" in text and "envoyé le 18 mars 2026" in text
     assert assistant.db.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'").fetchone()[0] == 1
-    erase_person(assistant.db, ZOE.user_id)
+    assistant.erase_person(ZOE.user_id)
     assert assistant.db.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'reminder'").fetchone()[0] == 0
     for table in ("reminder_subscriptions", "reminder_log", "reminder_events", "reminder_people"):
         assert assistant.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
@@ -218,7 +217,7 @@ def test_the_retention_purge_removes_reminders(assistant, clock) -> None:
     say(assistant, Kind.BUTTON, "rp:on:portes_ouvertes")
     round_at(assistant, clock, dt.datetime(2026, 3, 18, 10, 30, tzinfo=PARIS))
     later = dt.datetime(2030, 3, 18, 10, 30, tzinfo=PARIS)
-    purge(assistant.db, later, 36, 180)
+    purge(assistant.db, later, 36, 180, features=assistant.erasers)
     for table in ("reminder_subscriptions", "reminder_log"):
         assert assistant.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
 

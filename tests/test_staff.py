@@ -30,7 +30,6 @@ from bot.staff.hours import OfficeHours
 from bot.staff.intent import wants_a_person
 from bot.staff.unanswered import group_questions
 from bot.storage.outbox import Outbox
-from bot.storage.personal import erase_person
 from bot.storage.staff import purge_staff_data
 from testing.assistants import build_assistant
 from testing.fixtures import knowledge  # noqa: F401 (defined once there; still importable from here)
@@ -393,7 +392,7 @@ def test_supprimer_erases_conversations_relays_and_blanks_staff_messages(assista
     deliver_all(assistant)
     staff(assistant, text="Une réponse en attente", reply_to_message_id=message_of(assistant, "handoff"))
     assert "MCO-" in outbox_rows(assistant, "handoff")[0]["text"], "the request names the reference"
-    erase_person(assistant.db, ZOE.user_id)
+    assistant.erase_person(ZOE.user_id)
     for table in ("handoffs", "lead_events"):
         assert assistant.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,), table
     assert outbox_rows(assistant, "relay_out") == [], "the pending relay is dropped"

@@ -25,6 +25,7 @@ from bot.conversation.turn import Handler, Turn
 from bot.knowledge.store import KnowledgeStore
 from bot.matching.health import mentions_health
 from bot.storage.outbox import Outbox
+from bot.storage.personal import Eraser, erase_person
 from bot.storage.questions import QuestionLog
 from bot.storage.sessions import ProspectStore, SessionStore
 from bot.storage.updates import HandledUpdates
@@ -83,6 +84,9 @@ class Assistant:
         self.after_answer: list[Callable[[Turn, Answer], None]] = []
         #: The opt-in reminders, once their feature installed them (``bot/reminders/feature.py``).
         self.reminders: Reminders | None = None
+        #: Erasers of the features' tables (``/supprimer``, retention), run before the core's: see
+        #: ``bot/storage/personal.py``. Kept here, per assistant, never in a process-wide registry.
+        self.erasers: dict[str, Eraser] = {}
         #: Extra lines of ``/mesdonnees``, one function per feature that stores something about a person.
         self.data_sections: list[Callable[[Turn], list[str]]] = []
         for install in default_features():
@@ -94,6 +98,10 @@ class Assistant:
         """A question answerer over the current knowledge, as of today (Paris)."""
         loaded = self.knowledge.current
         return Faq(loaded, loaded.renderer(self.clock.today()))
+
+    def erase_person(self, user_id: int) -> dict[str, int]:
+        """Erase everything stored about ``user_id`` (core tables and every feature's): ``/supprimer``."""
+        return erase_person(self.db, user_id, self.erasers)
 
     def ask(self, text: str) -> Answer:
         """Answer a question without any prospect or state (``run_bot.py ask``)."""

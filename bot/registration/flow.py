@@ -54,7 +54,6 @@ from bot.registration.validators import (
     validate_name,
     validate_shared_contact,
 )
-from bot.storage.personal import erase_person
 from bot.storage.registrations import Draft, RegistrationStore
 from bot.storage.times import in_paris, to_db
 
@@ -471,7 +470,7 @@ class RegistrationFlow:
             return
         ERASURE.target(asked, EraseEvent.CONFIRM)
         self._go(turn, self._draft(turn.user_id), FormEvent.ERASED)
-        erase_person(self.assistant.db, turn.user_id)
+        self.assistant.erase_person(turn.user_id)
         self.assistant.checkpoint_due = True  # read by the front end, after commit
         turn.state.clear()  # the engine then deletes the session row instead of saving it
         turn.say(Reply(self._t(turn, "form.supprime"), remove_keyboard=True))

@@ -19,7 +19,6 @@ from bot.reminders.sending import ANSWER, OFF
 from bot.reminders.store import ReminderStore, erase_reminders
 from bot.staff.campaigns import install as install_campaigns
 from bot.knowledge.render import french_date
-from bot.storage.personal import register_eraser
 from bot.storage.staff import FOLLOW_UP_EVENTS, LeadStore
 from bot.storage.times import in_paris
 
@@ -238,7 +237,7 @@ def install(assistant: Assistant) -> Reminders:
     assistant.after_answer.append(feature.offer_after_answer)
     assistant.on_confirmed.append(feature.after_registration)
     assistant.data_sections.append(feature.data_lines)
-    register_eraser("reminders", erase_reminders)
+    assistant.erasers["reminders"] = erase_reminders
     assistant.reminders = feature
     if assistant.staff is not None:  # campaigns go to the prospects who opted in
         install_campaigns(assistant.staff)

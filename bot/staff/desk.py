@@ -44,7 +44,6 @@ from bot.staff.leads import LeadDesk
 from bot.staff.teach import TeachDesk
 from bot.staff.types import PREFIX, StaffInput, StaffResult, clean  # noqa: F401  (their old home: still importable here)
 from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery
-from bot.storage.personal import register_eraser
 from bot.storage.staff import KIND_LEAD, KIND_REQUEST, erase_staff_data, forget_lead
 from bot.storage.times import in_paris
 
@@ -341,6 +340,6 @@ def install(assistant: Assistant) -> StaffDesk:
     for name in ("menu", "start"):
         assistant.commands[name] = handoffs.leaving_first(assistant.commands[name])
     assistant.buttons[faq_module.MENU] = handoffs.leaving_first(assistant.buttons[faq_module.MENU])
-    register_eraser("staff", desk.erase)
+    assistant.erasers["staff"] = desk.erase
     desk.teach.reconcile()  # edits a killed process left half done (see bot/staff/teach.py)
     return desk

@@ -1,10 +1,13 @@
 """Everything stored about one person, erased in one go (``/supprimer``), and the retention purge.
 
 Why one function: the right to erasure must not depend on someone remembering every
-table. Each feature that keeps something about a prospect registers an *eraser*
-here (:func:`register_eraser`); :func:`erase_person` runs them all in a single
-transaction, so an erasure is complete or does not happen. The staff side adds its
-own (conversations, relays, lead history, and the blanking of the staff group's copies).
+table. The core's tables have their erasers here (:data:`CORE_ERASERS`); each feature
+that keeps something about a prospect adds its own to the assistant it plugs into
+(``assistant.erasers``: the staff side's conversations, relays, lead history and the
+blanking of the staff group's copies; the reminders). :func:`erase_person` runs them
+all in a single transaction, so an erasure is complete or does not happen. The list
+belongs to one assistant, not to the process: two assistants (a test, a CLI command
+beside the bot) never erase through each other's features.
 
 Erased means gone from the file, not just unlinked: the connection runs with
 ``PRAGMA secure_delete`` (``bot/storage/db.py``), so SQLite overwrites deleted rows
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Callable
+from typing import Callable, Mapping
 
 import sqlite_utils
 
@@ -62,7 +65,8 @@ def _erase_quarantine(db: sqlite_utils.Database, user_id: int) -> int:
     return db.execute("DELETE FROM quarantine WHERE instr(payload, ?) > 0", [str(user_id)]).rowcount
 
 
-_ERASERS: dict[str, Eraser] = {
+#: The core's erasers, by name (the name labels the count in the result).
+CORE_ERASERS: dict[str, Eraser] = {
     "registrations": _delete_from("registrations"),
     "drafts": _delete_from("drafts"),
     "sessions": _delete_from("sessions"),
@@ -73,31 +77,16 @@ _ERASERS: dict[str, Eraser] = {
 }
 
 
-def register_eraser(name: str, eraser: Eraser) -> None:
-    """Add (or replace) the eraser of a feature's table; ``name`` labels it in the result.
+def erase_person(db: sqlite_utils.Database, user_id: int,
+                 features: Mapping[str, Eraser] | None = None) -> dict[str, int]:
+    """Erase everything stored about ``user_id``, atomically; rows changed per eraser.
 
-    A feature's eraser runs before the core's (it may need the registration to find
-    what to blank).
+    ``features`` are the erasers the assistant's features added (``assistant.erasers``);
+    they run before the core's, since they may need the registration to find what to blank.
     """
-    global _ERASERS
-    _ERASERS = {name: eraser, **{k: v for k, v in _ERASERS.items() if k != name}}
-
-
-def unregister_eraser(name: str) -> None:
-    """Remove a feature's eraser (a feature uninstalled, a test cleaning up)."""
-    _ERASERS.pop(name, None)
-
-
-def erasers() -> dict[str, Eraser]:
-    """The registered erasers, by name (a copy)."""
-    return dict(_ERASERS)
-
-
-def erase_person(db: sqlite_utils.Database, user_id: int) -> dict[str, int]:
-    """Erase everything stored about ``user_id``, atomically; rows changed per eraser."""
     counts: dict[str, int] = {}
     with db.atomic():
-        for name, eraser in _ERASERS.items():
+        for name, eraser in {**(features or {}), **CORE_ERASERS}.items():
             counts[name] = eraser(db, user_id)
     log.info("personal data erased: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     return counts
@@ -156,11 +145,12 @@ def purge_old_outbox(db: sqlite_utils.Database, cutoff: dt.datetime) -> int:
 
 
 def purge(db: sqlite_utils.Database, now: dt.datetime, months: int, question_days: int,
-          forget_lead: Callable[[str], int] | None = None) -> dict[str, int]:
+          forget_lead: Callable[[str], int] | None = None,
+          features: Mapping[str, Eraser] | None = None) -> dict[str, int]:
     """Apply every retention period; returns counts per kind of record (nothing about anyone).
 
     * a person with no data newer than ``months`` months is erased whole, like ``/supprimer``
-      (their staff-group messages blanked, forum topics renamed);
+      (with the features' erasers ``features``: staff-group messages blanked, forum topics renamed);
     * a pre-registration (or draft) not updated for ``months`` months goes, and its
       staff-group card is blanked first (``forget_lead``), while its history still says where it is;
     * question texts older than ``question_days`` days go, whoever asked them;
@@ -174,7 +164,7 @@ def purge(db: sqlite_utils.Database, now: dt.datetime, months: int, question_day
     people = expired_people(db, cutoff)
     erased: dict[str, int] = {}
     for user_id in people:
-        for name, changed in erase_person(db, user_id).items():
+        for name, changed in erase_person(db, user_id, features).items():
             erased[name] = erased.get(name, 0) + changed
     counts = {"personnes": len(people)}
     with db.atomic():
