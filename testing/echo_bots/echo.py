@@ -10,8 +10,9 @@ query (``text`` = the callback data).  Run it against the Bot API double::
 
 Optional: ``ECHO_CONCURRENT_UPDATES`` (PTB ``concurrent_updates``; default 1 = PTB's
 default sequential processing, use the same value as the real bot for a fair
-floor), ``ECHO_RATE_LIMITER=1`` (PTB's ``AIORateLimiter`` with the admissions bot's
-settings: Telegram's 30 messages per second) and ``LOG_LEVEL`` (default WARNING).
+floor), ``ECHO_RATE_LIMITER=1`` (the admissions bot's own limiter for answers,
+``handlers/budget.py``: PTB's ``AIORateLimiter`` for groups and 429s, the bot-wide budget of
+``TELEGRAM_RATE`` messages a second, default 30) and ``LOG_LEVEL`` (default WARNING).
 """
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ import sys
 
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
+
+from handlers.budget import ANSWER, BudgetLimiter, SendBudget
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -51,13 +53,14 @@ async def announce(application: Application) -> None:
 
 def build_application(token: str, base_url: str, concurrent_updates: int = 1,
                       rate_limited: bool = False) -> Application:
-    """The echo application; ``rate_limited`` adds the admissions bot's ``AIORateLimiter``."""
+    """The echo application; ``rate_limited`` puts it behind the admissions bot's limiter for answers."""
+    limiter = BudgetLimiter(SendBudget(float(os.environ.get("TELEGRAM_RATE", "30"))), ANSWER, max_retries=5)
     application = (
         Application.builder()
         .token(token)
         .base_url(base_url)
         .concurrent_updates(concurrent_updates)
-        .rate_limiter(AIORateLimiter(max_retries=5) if rate_limited else None)
+        .rate_limiter(limiter if rate_limited else None)
         .post_init(announce)
         .build()
     )
