@@ -24,8 +24,22 @@ _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 #: "là-bas" is a place word, not "bas" (a low level): one word, then a stop word.
 _THERE = re.compile(r"\bla bas\b")
+#: "à jour" (up to date) is not a day: "quels jours ?" asks for the days, "c'est à jour ?" for the source's date.
+_UP_TO_DATE = re.compile(r"\ba jour\b")
+UP_TO_DATE = "ajour"
+#: "avoir lieu" (to take place) names no place: "quand a lieu la rentrée ?" asks for a date. "a eu lieu"
+#: (has happened) is kept as a word of its own; "au lieu de" (instead of) says nothing either.
+_HAPPENED = re.compile(r"\b(?:a|ont|avait|avaient|aura|auront|aurait|auraient|avoir|deja)\s+eu\s+lieu\b")
+_TAKES_PLACE = re.compile(r"\b(a|ont|aura|auront|aurait|auraient|avoir|va|vont|au)\s+lieu\b")
+HAPPENED = "eulieu"
+#: "le payer", "payer l'apprenti" (what an employer pays the apprentice) is the pay, not the cost of the training.
+_PAY_VERB = r"(?:payer|paye|payes|payez|payons|paie|paient|paierai|paierons|paierez|paiera)"
+_PAY_HIM = re.compile(rf"\b(?:le|les|l)\s+{_PAY_VERB}\b|\b{_PAY_VERB}(?=\s+(?:l|un|une|notre|nos|mon|mes|son|ses|votre|vos|le|la|les|leur)\s+"
+                      r"(?:apprenti|apprentie|apprentis|alternant|alternante|alternants|jeune|etudiant|etudiante|salarie)\b)")
 #: An elision written without its apostrophe ("jaimerais", "lalternance", "lentreprise").
 _GLUED_ELISION = re.compile(r"^(qu|[jldmtsn])(?=[aeiouyh])")
+#: "je" written as a bare "j" glued to a verb ("jrate", "jcomprends"): SMS, not elision.
+_GLUED_JE = re.compile(r"^j(?=[bcdfgjklmnpqrstvwxz])")
 
 #: "où" asks for a place; folded, it would be "ou" ("or"), a stop word, and "c'est où ?" would say
 #: nothing. It is read as one word of its own ("oulieu", not "lieu": "a eu lieu" is no place) when written with its accent, and, without it, where "or" cannot
@@ -59,7 +73,7 @@ SMS = {
     "entrprise": "entreprise", "entreprises": "entreprise", "alternance": "alternance",
     "etudes": "etude", "bac2": "bac 2", "mco": "mco", "bts": "bts", "bak": "bac", "nivo": "niveau",
     "tar": "tard", "fo": "faut", "fodra": "faudra", "pa": "pas", "kom": "comme",
-    "jusqua": "jusqu a", "jusquau": "jusqu au", "jusquen": "jusqu en",
+    "jusqua": "jusqu a", "quon": "qu on", "quil": "qu il", "quils": "qu ils", "jusquau": "jusqu au", "jusquen": "jusqu en",
 }
 
 #: Words that say nothing about the topic of a question. Question words that do carry
@@ -117,6 +131,9 @@ def _words(text: str) -> tuple[str, ...]:
     text = _DIGIT_LETTER.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
     text = _THERE.sub("labas", text)
+    text = _UP_TO_DATE.sub(UP_TO_DATE, text)
+    text = _TAKES_PLACE.sub(r"\1", _HAPPENED.sub(HAPPENED, text))
+    text = _PAY_HIM.sub("remunerer", text)
     result: list[str] = []
     for word in text.split():
         result.extend((SMS.get(word) or _unglued(word)).split())
@@ -130,11 +147,11 @@ def _unglued(word: str) -> str:
     "samedi" stay whole, "jaimerais" becomes "j aimerais". A dictionary, not a list of
     spellings, decides, so any glued word is read.
     """
-    found = _GLUED_ELISION.match(word)
+    found = _GLUED_ELISION.match(word) or _GLUED_JE.match(word)
     if found is None or len(word) - found.end() < 3 or is_french_word(word):
         return word
     rest = word[found.end():]
-    return f"{found.group(1)} {rest}" if is_french_word(rest) else word
+    return f"{word[:found.end()] or 'j'} {rest}" if is_french_word(rest) else word
 
 
 @lru_cache(maxsize=65536)
