@@ -131,7 +131,8 @@ class Reading:
 
 def sentences(text: str) -> list[str]:
     """The sentences of a message (after ``?``, ``!``, ``;``, ``:``, a full stop, a new line)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip(" ,.")]
+    # A part with no letter nor digit ("!!" after "top merci") is punctuation, not a sentence.
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and any(c.isalnum() for c in s)]
 
 
 def clauses(sentence: str) -> list[str]:

@@ -24,6 +24,8 @@ _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 #: "là-bas" is a place word, not "bas" (a low level): one word, then a stop word.
 _THERE = re.compile(r"\bla bas\b")
+#: "en vrai" (honestly, in SMS French) says nothing about a "vrai diplôme".
+_HONESTLY = re.compile(r"\ben vrai\b")
 #: "à jour" (up to date) is not a day: "quels jours ?" asks for the days, "c'est à jour ?" for the source's date.
 _UP_TO_DATE = re.compile(r"\ba jour\b")
 UP_TO_DATE = "ajour"
@@ -73,7 +75,7 @@ SMS = {
     "entrprise": "entreprise", "entreprises": "entreprise", "alternance": "alternance",
     "etudes": "etude", "bac2": "bac 2", "mco": "mco", "bts": "bts", "bak": "bac", "nivo": "niveau",
     "tar": "tard", "fo": "faut", "fodra": "faudra", "pa": "pas", "kom": "comme",
-    "jusqua": "jusqu a", "quon": "qu on", "quil": "qu il", "quils": "qu ils", "jusquau": "jusqu au", "jusquen": "jusqu en",
+    "jusqua": "jusqu a", "wsh": "wesh", "dedan": "dedans", "quon": "qu on", "quil": "qu il", "quils": "qu ils", "jusquau": "jusqu au", "jusquen": "jusqu en",
 }
 
 #: Words that say nothing about the topic of a question. Question words that do carry
@@ -95,9 +97,10 @@ STOPWORDS = frozenset(
     est-ce estce vais va vas allez aller avec cest sil ya comme pour
     depuis sait savent veulent voulu vouloir fais fait faites font ferai ferait perdu avance
     different differente differents exactement vraiment quand-meme quandmeme meme donc puis
-    ensuite apres-ca bref enfin ah oh euh hein mdr lol ptdr svp stp jsp
+    dedans ensuite apres-ca bref enfin ah oh euh hein mdr lol ptdr svp stp jsp
     serai serais serait serions seriez seraient sera seras serons serez seront soit soient
-    tant famille familles parent parents pourriez pourrait pourrais pourrions labas rapidement brievement simplement concretement precisement
+    tant famille familles parent parents fille fils enfant enfants neveu niece maman papa mere pere
+    souhaiterait souhaiterions souhaitons souhaitez aimerions voudrions permets permettre envrai pourriez pourrait pourrais pourrions labas rapidement brievement simplement concretement precisement
     """.split()
 )
 
@@ -131,7 +134,7 @@ def _words(text: str) -> tuple[str, ...]:
     text = _DIGIT_LETTER.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
     text = _THERE.sub("labas", text)
-    text = _UP_TO_DATE.sub(UP_TO_DATE, text)
+    text = _UP_TO_DATE.sub(UP_TO_DATE, _HONESTLY.sub("envrai", text))
     text = _TAKES_PLACE.sub(r"\1", _HAPPENED.sub(HAPPENED, text))
     text = _PAY_HIM.sub("remunerer", text)
     result: list[str] = []
@@ -164,10 +167,30 @@ def stem(word: str) -> str:
     """
     if word.isdigit() or len(word) <= 2:
         return word
+    word = _base_form(word)
     result = _STEMMER.stemWord(word)
     if len(result) > 3 and result.endswith("e"):
         result = result[:-1]
     return result
+
+
+def _base_form(word: str) -> str:
+    """A plural or a 3rd person plural Snowball leaves whole, as the form it stems ("ordis", "passent").
+
+    Snowball keeps "passent" (not "pass") and "ordis" (not "ordi"): the question's word then
+    misses the example's. The dictionary decides: "ordis" is not French but "ordi" is;
+    "passent" is the plural of "passe" (both French, and so is "passer").
+    """
+    if len(word) > 4 and word.endswith("s") and not is_french_word(word) and is_french_word(word[:-1]):
+        return word[:-1]
+    if len(word) > 5 and word.endswith("ent") and word not in _NOT_VERBS and is_french_word(word[:-2]) \
+            and is_french_word(word[:-3] + "er"):
+        return word[:-3] + "er"
+    return word
+
+
+#: Words in "-ent" that are not verbs although "-e" and "-er" words exist beside them.
+_NOT_VERBS = frozenset("parent parents content contents souvent comment moment".split())
 
 
 def is_stopword(word: str) -> bool:
