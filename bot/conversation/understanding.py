@@ -62,7 +62,7 @@ _SENTENCE_END = re.compile(r"(?<=[?!;])\s*|(?<=[.:])\s+|\n+")
 #: Clauses are cut at commas, and at "et" when what follows asks its own question.
 #: The question words include their SMS spellings ("et c payé cb ?"): the text is cut before it is folded.
 _CLAUSE_CUT = re.compile(r",\s*(?:et\s+|ou\s+)?|\s+et\s+(?=(?:[\w'-]+\s+){0,3}?(?:combien|comment|quand|quel|"
-                         r"quelle|quels|quelles|pourquoi|ou|est-ce|y a|ya|il y a|faut-il|il faut|cb|cmb|qd|kan|kand|"
+                         r"quelle|quels|quelles|pourquoi|ou|où|est-ce|y a|ya|il y a|faut-il|il faut|cb|cmb|qd|kan|kand|"
                          r"koi|kel|kelle|kels|kelles|cmt|c|ca|sa)\b)",
                          re.IGNORECASE)
 _QUESTION_WORDS = re.compile(
@@ -84,6 +84,8 @@ _SELF = re.compile(r"(?<!\S)(?:je|j|moi|nous|mon|ma|mes|notre|nos)(?!\S)")
 _PRONOUN_LEAD = re.compile(r"^(?:et |mais )?(?:ca|cela|c est|il|elle|ils|elles)(?!\S)")
 #: Question words that ask about any topic: "et c'est quand ?" may follow anything ("où" names a place).
 _ANY_TOPIC = frozenset(french.stem(w) for w in ("combien", "quand", "comment", "pourquoi"))
+#: Tokens that never make a topic on their own (a negation: "je sais pas si c'est pour moi").
+_NO_TOPIC = frozenset({"pas"})
 #: Between two equally likely entries, the one whose title the question matches this much better wins.
 TITLE_MARGIN = 0.05
 _LINKS = frozenset("pour sur avec dans par chez et ou mais sans vers entre a".split())
@@ -188,6 +190,9 @@ def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
     (``instead``), and its text is the variant written for this context if any.
     """
     loaded = faq.loaded
+    tokens = loaded.faq.tokens(segment)
+    if tokens and set(tokens) <= _NO_TOPIC:  # "jsp si c pour moi": a "pas" alone asks about nothing
+        return SegmentAnswer(segment, "unknown", None, 0.0)
     ranked = reweigh(faq, segment, context, loaded.faq.ranked(segment), hint)
     match = decide(ranked)
     small = smalltalk_of(faq, segment, match.score, context)
