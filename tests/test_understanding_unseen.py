@@ -77,9 +77,21 @@ def test_a_short_question_on_a_pronoun_is_about_the_last_answer(prospect: Prospe
     assert prospect.say("c'est où ?").entry == "lieu_formation", "a place asked is still the place"
 
 
-def test_and_after_follows_the_previous_answer(prospect: Prospect) -> None:
-    assert prospect.say("c'est quoi le bts mco ?").entry == "bts_mco_presentation"
-    assert prospect.say("et après ?").entry in ("debouches_metiers", "poursuite_etudes")
+def test_a_clause_opening_on_ou_with_its_accent_is_a_question_of_its_own(prospect: Prospect) -> None:
+    answer = prospect.say("Le BTS dure combien de temps et où ont lieu les cours ?")
+    assert answer.entries == ("duree_formation", "lieu_formation"), text_of(answer)
+
+
+def test_a_negation_alone_asks_nothing(prospect: Prospect) -> None:
+    answer = prospect.say("jsp si c fait pour moi, on est payé cb ?")
+    assert answer.entries == ("remuneration",) or answer.entry == "remuneration", text_of(answer)
+    assert len(answer.replies) == 1 and "pas la réponse" not in text_of(answer)
+
+
+def test_plurals_and_verbs_snowball_leaves_whole_meet_their_examples() -> None:
+    assert french.stem("passent") == french.stem("passe")
+    assert french.stem("emails") == french.stem("email"), "a plural the dictionary lacks"
+    assert french.stem("parent") == "parent", "not a verb"
 
 
 def test_which_days_is_not_up_to_date(prospect: Prospect, knowledge: KnowledgeStore) -> None:

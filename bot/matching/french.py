@@ -175,11 +175,11 @@ def stem(word: str) -> str:
 
 
 def _base_form(word: str) -> str:
-    """A plural or a 3rd person plural Snowball leaves whole, as the form it stems ("ordis", "passent").
+    """A plural or a 3rd person plural Snowball leaves whole, as the form it stems ("emails", "passent").
 
-    Snowball keeps "passent" (not "pass") and "ordis" (not "ordi"): the question's word then
-    misses the example's. The dictionary decides: "ordis" is not French but "ordi" is;
-    "passent" is the plural of "passe" (both French, and so is "passer").
+    Snowball keeps "passent" (not "pass") and "emails" (not "email"): the question's word then
+    misses the example's. The dictionary decides: "emails" is not in it but "email" is;
+    "passent" goes with "passe" (both French, and so is "passer").
     """
     if len(word) > 4 and word.endswith("s") and not is_french_word(word) and is_french_word(word[:-1]):
         return word[:-1]
