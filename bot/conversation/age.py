@@ -35,7 +35,14 @@ _NOT_AN_AGE = re.compile(
     r"|tous\s+les|entre|ago|for|since|during)\s+\d{1,2}\s*(?:ans?|years?)"
     r"|\d{1,2}\s*(?:a|-|et|to|and)\s*\d{1,2}\s*(?:ans|years)"
     r"|\b(?:plus|moins|over|under)\s+(?:de\s+|than\s+)?\d{1,2}\s*(?:ans?|years?)?"
+    # "mon entreprise a 20 ans": the age of a company, a shop, a diploma is no person's age.
+    r"|\b(?:entreprise|societe|boite|magasin|enseigne|boutique|commerce|restaurant|agence|marque|pharmacie|"
+    r"boulangerie|ecole|etablissement|campus|cfa|lycee|diplome|bac|contrat|structure|franchise|company|"
+    r"business|shop|store)\s+(?:a|aura|fete|has|is)\s+(?:deja\s+)?\d{1,2}\s*(?:ans?|years?)"
 )
+#: A birth year said about a person: "je suis né en 2005", "ma fille est née en 2011", "born in 2004".
+_BIRTH_YEAR = re.compile(r"\b(?:nee?s?|born)\s+(?:en|in|le\s+\d{1,2}(?:er)?\s+\w+|on\s+\w+\s+\d{1,2}\w*,?)\s*((?:19|20)\d{2})\b"
+                         r"|\b(?:je suis|il est|elle est|chui|jsuis) de ((?:19|20)\d{2})\b")
 
 
 class AgeRule(str, Enum):
@@ -62,9 +69,20 @@ def find_age(text: str) -> int | None:
     return found
 
 
+def find_birth_year(text: str) -> int | None:
+    """The birth year said in ``text`` ("je suis né en 2005"), or None."""
+    match = _BIRTH_YEAR.search(fold(text))
+    return int(match.group(1) or match.group(2)) if match else None
+
+
+def ages_born_in(year: int, today_year: int) -> tuple[int, int]:
+    """The two ages a person born in ``year`` may have this year: before and after their birthday."""
+    return today_year - year - 1, today_year - year
+
+
 def without_age(text: str) -> str:
     """``text`` folded, without the phrases that say an age: what else the message says."""
-    folded = fold(text)
+    folded = _BIRTH_YEAR.sub(" ", fold(text))
     for pattern in (_FRENCH, _ENGLISH):
         folded = pattern.sub(" ", folded)
     return folded

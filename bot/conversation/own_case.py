@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.conversation.age import AgeRule, age_rule, find_age, without_age, years_in
+from bot.conversation.age import AgeRule, age_rule, ages_born_in, find_age, find_birth_year, without_age, years_in
 from bot.conversation.english import STOPWORDS as ENGLISH_STOPWORDS
 from bot.conversation.english import english_fact, english_smalltalk, render_english
 from bot.conversation.faq import HUMAN, Answer, Faq
@@ -54,6 +54,8 @@ _ELIGIBLE = re.compile(r"\b(possible|(?:peu[xt]|pourr\w*|puis) encore|trop (vieu
 #: Read to answer that one message; never kept (see :func:`mentions_health` for the health side).
 _NO_LIMIT = re.compile(r"\b(sporti\w* de haut niv\w*|haut niveau|athlete|disab\w*|handicap\w*|rqth)\b")
 _SENTENCES = re.compile(r"(?<=[.?!;])\s+|\n+")
+#: The ages a birth year may give (outside: a typo, or a year that is not a birth year).
+PLAUSIBLE_AGES = range(10, 100)
 #: Contract years given when none is asked: the BTS lasts two years.
 DEFAULT_YEARS = (1, 2)
 #: Words that leave a message about nothing but the age ("ma fille a 17 ans") ...
@@ -88,6 +90,8 @@ class OwnCase:
         self._worded: dict[str, str] = {}
         #: The English question being answered: its dates are aimed at the intake it names.
         self._question = ""
+        #: (birth year, younger age, older age) when this message gives a birth year, not an age.
+        self._born: tuple[int, int, int] | None = None
 
     def note(self, text: str, context: Context) -> int | None:
         """Keep the age and the language ``text`` states in ``context``; return the age it states.
@@ -96,6 +100,13 @@ class OwnCase:
         ``age`` and ``lang``. Nothing else about the prospect is kept.
         """
         age = find_age(text)
+        year = find_birth_year(text) if age is None else None
+        if year is not None:
+            # Born in 2005: 20 or 21 this year, depending on the birthday; the younger age is
+            # kept (the rule is told for both when they differ).
+            younger, older = ages_born_in(year, self.faq.render.today.year)
+            if 0 < younger and older in PLAUSIBLE_AGES:
+                self._born, age = (year, younger, older), younger
         if age is not None:
             _set(context, "age", age)
         lang = detect_language(text)
@@ -198,6 +209,8 @@ class OwnCase:
         """True when a message that states an age asks about the age (or about nothing else)."""
         if entry_id is None:
             return True
+        if self._born is not None and entry_id != PAY_ENTRY:
+            return True  # a birth year is given to ask whether that age may apply ("je suis né en 2005, je peux ?")
         if entry_id == "inscription_encore_possible":
             return not _CALENDAR.search(fold(text))
         if entry_id != PAY_ENTRY and _ELIGIBLE.search(fold(text)) and not _CALENDAR.search(fold(text)):
@@ -223,9 +236,20 @@ class OwnCase:
         key = {AgeRule.TOO_YOUNG: "age_trop_jeune", AgeRule.OK: "age_ok", AgeRule.OVER: "age_au_dela"}
         return self._text(lang, key[rule], age=age)
 
+    def _rule(self, age: int) -> AgeRule | None:
+        """The admission rule for ``age`` (None when the base lacks the bounds)."""
+        minimum, maximum = years_in(self.kb.facts.get("age_min")), years_in(self.kb.facts.get("age_max"))
+        return None if minimum is None or maximum is None else age_rule(age, minimum, maximum)
+
     def _age_reply(self, age: int, lang: str, exception: bool = False) -> Reply:
         reply = self._entry_reply(AGE_ENTRY, lang) if AGE_ENTRY in self.kb.entries else Reply("")
         reply.text = self._age_text(age, lang, exception) or reply.text
+        if self._born is not None and self._born[1] == age:
+            year, younger, older = self._born
+            said = self._text(lang, "age_naissance", annee=year, min=younger, max=older)
+            # One rule for both ages is said once; across a limit (15 or 16, 29 or 30), both are said.
+            both = self._rule(younger) != self._rule(older)
+            reply.text = "\n".join([said, reply.text, *([self._age_text(older, lang, exception)] if both else [])])
         return reply
 
     def _pay_text(self, age: int | None, years: tuple[int, ...], lang: str) -> str:

@@ -62,7 +62,7 @@ _SENTENCE_END = re.compile(r"(?<=[?!;])\s*|(?<=[.:])\s+|\n+")
 #: Clauses are cut at commas, and at "et" when what follows asks its own question.
 #: The question words include their SMS spellings ("et c payé cb ?"): the text is cut before it is folded.
 _CLAUSE_CUT = re.compile(r",\s*(?:et\s+|ou\s+)?|\s+et\s+(?=(?:[\w'-]+\s+){0,3}?(?:combien|comment|quand|quel|"
-                         r"quelle|quels|quelles|pourquoi|ou|est-ce|y a|ya|il y a|faut-il|il faut|cb|cmb|qd|kan|kand|"
+                         r"quelle|quels|quelles|pourquoi|ou|où|est-ce|y a|ya|il y a|faut-il|il faut|cb|cmb|qd|kan|kand|"
                          r"koi|kel|kelle|kels|kelles|cmt|c|ca|sa)\b)",
                          re.IGNORECASE)
 _QUESTION_WORDS = re.compile(
@@ -79,6 +79,15 @@ _REQUEST = re.compile(r"(?<!\S)(?:savoir|renseign\w*|connaitre|aimerais|aimerai|
                       r"information|expliqu\w*|dire|preciser|si)(?!\S)")
 #: The asker speaking of themselves ("je suis...", "nous sommes...", "mon magasin...").
 _SELF = re.compile(r"(?<!\S)(?:je|j|moi|nous|mon|ma|mes|notre|nos)(?!\S)")
+#: A short question whose subject is a pronoun ("ça dépend de quoi ?", "c'est valable combien de temps ?"):
+#: the pronoun stands for what was answered last.
+_PRONOUN_LEAD = re.compile(r"^(?:et |mais )?(?:ca|cela|c est|il|elle|ils|elles)(?!\S)")
+#: Question words that ask about any topic: "et c'est quand ?" may follow anything ("où" names a place).
+_ANY_TOPIC = frozenset(french.stem(w) for w in ("combien", "quand", "comment", "pourquoi"))
+#: Tokens that never make a topic on their own (a negation: "je sais pas si c'est pour moi").
+_NO_TOPIC = frozenset({"pas"})
+#: Between two equally likely entries, the one whose title the question matches this much better wins.
+TITLE_MARGIN = 0.05
 _LINKS = frozenset("pour sur avec dans par chez et ou mais sans vers entre a".split())
 _LEADING_AND = re.compile(r"^\s*(?:et|ou|mais|sinon|aussi)\b[\s,]*", re.IGNORECASE)
 
@@ -124,7 +133,8 @@ class Reading:
 
 def sentences(text: str) -> list[str]:
     """The sentences of a message (after ``?``, ``!``, ``;``, ``:``, a full stop, a new line)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip(" ,.")]
+    # A part with no letter nor digit ("!!" after "top merci") is punctuation, not a sentence.
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and any(c.isalnum() for c in s)]
 
 
 def clauses(sentence: str) -> list[str]:
@@ -180,6 +190,9 @@ def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
     (``instead``), and its text is the variant written for this context if any.
     """
     loaded = faq.loaded
+    tokens = loaded.faq.tokens(segment)
+    if tokens and set(tokens) <= _NO_TOPIC:  # "jsp si c pour moi": a "pas" alone asks about nothing
+        return SegmentAnswer(segment, "unknown", None, 0.0)
     ranked = reweigh(faq, segment, context, loaded.faq.ranked(segment), hint)
     match = decide(ranked)
     small = smalltalk_of(faq, segment, match.score, context)
@@ -188,12 +201,17 @@ def answer_segment(faq: "Faq", segment: str, context: ConversationContext,
     chosen = match.entry_id
     if chosen is None and is_follow_up(segment) and context.last_entry is not None:
         chosen = follow_up_choice(faq, segment, context, match.candidates)
+    if hint is None and leans_back(segment) and context.last_entry is not None and (
+            chosen is None or chosen not in neighbours(faq, context)):
+        chosen = about_earlier(faq, segment, context, strict=True) or chosen  # "ça dépend de quoi ?" after the pay
     if _BACK_REFERENCE.search(folded(segment)):
         if hint is not None and chosen != hint:
             chosen = about_preamble(faq, segment, context, hint) or chosen
         elif hint is None and context.last_entry is not None and chosen != context.last_entry:
             chosen = about_earlier(faq, segment, context) or chosen
     real = tuple(c for c in match.candidates if c in loaded.kb.entries)
+    if chosen is None and len(real) > 1:
+        chosen = title_choice(faq, segment, real)
     if chosen is None and match.candidates and len(real) < 2:
         # A choice between an answer and "not covered" is no choice to offer: the
         # closest example (candidates come closest first) settles it.
@@ -225,6 +243,7 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
     matcher = faq.loaded.faq
     tokens = set(matcher.tokens(segment))
     known = all(t in matcher.idf or t.isdigit() for t in tokens)
+    own = [t for t in tokens if t not in _ANY_TOPIC]
     top = [kb.entries.get(r[0]) or kb.not_covered.get(r[0]) for r in ranked[:3]]
     titles = {e.id: set(matcher.tokens(e.title, correct=False)) for e in top if e is not None}
     others = {i: set().union(*(t for j, t in titles.items() if j != i)) for i in titles}
@@ -256,8 +275,8 @@ def reweigh(faq: "Faq", segment: str, context: ConversationContext,
                 bonus += AUDIENCE_BONUS
             elif not named:
                 bonus -= OFF_SCOPE_PENALTY
-        if entry_id in near:
-            bonus += FOLLOW_BONUS
+        if entry_id in near and (not own or any(matcher.knows(entry_id, [t]) for t in own)):
+            bonus += FOLLOW_BONUS  # not when it knows none of the words: "comment se passe l'admission ?" after the pay
         if entry_id == hint:
             said += PREAMBLE_BONUS
         adjusted = score + said + bonus
@@ -300,7 +319,7 @@ def follow_up_choice(faq: "Faq", segment: str, context: ConversationContext,
         return None
     carried = decide(reweigh(faq, f"{segment} {last.title}", context,
                              faq.loaded.faq.ranked(f"{segment} {last.title}")))
-    return carried.entry_id if carried.entry_id in neighbours(faq, context) else None
+    return carried.entry_id if fits_context(faq, segment, context, carried.entry_id) else None
 
 
 def about_preamble(faq: "Faq", segment: str, context: ConversationContext, hint: str) -> str | None:
@@ -318,7 +337,7 @@ def about_preamble(faq: "Faq", segment: str, context: ConversationContext, hint:
     return hint if carried.entry_id == hint else None
 
 
-def about_earlier(faq: "Faq", segment: str, context: ConversationContext) -> str | None:
+def about_earlier(faq: "Faq", segment: str, context: ConversationContext, strict: bool = False) -> str | None:
     """What a question pointing back to the previous turn is about ("qui contacter pour cela ?").
 
     Read with the title of the entry answered last, kept only when that reading lands
@@ -330,7 +349,49 @@ def about_earlier(faq: "Faq", segment: str, context: ConversationContext) -> str
         return None
     text = f"{segment} {last.title}"
     carried = decide(reweigh(faq, text, context, faq.loaded.faq.ranked(text)))
-    return carried.entry_id if carried.entry_id in neighbours(faq, context) else None
+    if not strict:  # "qui contacter pour cela ?": the words name the contact, "cela" the topic
+        return carried.entry_id if carried.entry_id in neighbours(faq, context) else None
+    return carried.entry_id if fits_context(faq, segment, context, carried.entry_id) else None
+
+
+def fits_context(faq: "Faq", segment: str, context: ConversationContext, entry_id: str | None) -> bool:
+    """True when a reading carried by the previous turn may stand: next to the last answer, and
+    about every word the segment says itself (after the pay, "c'est où ?" is still the place)."""
+    matcher = faq.loaded.faq
+    topic = topic_tokens(faq, segment)  # a bare number ("et si j'ai 10 sur 20 ?") names no topic to carry
+    return entry_id is not None and entry_id in neighbours(faq, context) and any(
+        not t.isdigit() for t in topic) and matcher.knows(entry_id, topic)
+
+
+def topic_tokens(faq: "Faq", segment: str) -> list[str]:
+    """The segment's tokens without the question words that ask about any topic ("combien", "quand")."""
+    return [t for t in faq.loaded.faq.tokens(segment) if t not in _ANY_TOPIC]
+
+
+def leans_back(segment: str) -> bool:
+    """A short question on a pronoun or opening with "et" ("ça dépend de quoi ?", "et après ?")."""
+    line = folded(segment)
+    return content_words(segment) <= FOLLOW_UP_WORDS and bool(_PRONOUN_LEAD.match(line) or _LEADING_AND.match(line))
+
+
+def title_choice(faq: "Faq", segment: str, candidates: tuple[str, ...]) -> str | None:
+    """Among equally likely entries, the one whose title says what the question says, if one clearly does.
+
+    "Comment se passe l'admission ?" fits both the admission steps and the admission
+    interview; the first one's title ("Les étapes de l'admission") is about the admission
+    as a whole, the second's about a part of it.
+    """
+    matcher = faq.loaded.faq
+    words = set(matcher.tokens(segment))
+    if not words:
+        return None
+    fits = []
+    for entry_id in candidates:
+        title = set(matcher.tokens(faq.loaded.kb.entries[entry_id].title, correct=False))
+        fits.append((len(words & title) / len(words | title) if title else 0.0, entry_id))
+    fits.sort(reverse=True)
+    best, second = fits[0][0], fits[1][0]
+    return fits[0][1] if best > 0 and best - second >= TITLE_MARGIN else None
 
 
 def all_known(faq: "Faq", segment: str) -> bool:

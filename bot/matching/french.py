@@ -24,8 +24,24 @@ _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 #: "là-bas" is a place word, not "bas" (a low level): one word, then a stop word.
 _THERE = re.compile(r"\bla bas\b")
+#: "en vrai" (honestly, in SMS French) says nothing about a "vrai diplôme".
+_HONESTLY = re.compile(r"\ben vrai\b")
+#: "à jour" (up to date) is not a day: "quels jours ?" asks for the days, "c'est à jour ?" for the source's date.
+_UP_TO_DATE = re.compile(r"\ba jour\b")
+UP_TO_DATE = "ajour"
+#: "avoir lieu" (to take place) names no place: "quand a lieu la rentrée ?" asks for a date. "a eu lieu"
+#: (has happened) is kept as a word of its own; "au lieu de" (instead of) says nothing either.
+_HAPPENED = re.compile(r"\b(?:a|ont|avait|avaient|aura|auront|aurait|auraient|avoir|deja)\s+eu\s+lieu\b")
+_TAKES_PLACE = re.compile(r"\b(a|ont|aura|auront|aurait|auraient|avoir|va|vont|au)\s+lieu\b")
+HAPPENED = "eulieu"
+#: "le payer", "payer l'apprenti" (what an employer pays the apprentice) is the pay, not the cost of the training.
+_PAY_VERB = r"(?:payer|paye|payes|payez|payons|paie|paient|paierai|paierons|paierez|paiera)"
+_PAY_HIM = re.compile(rf"\b(?:le|les|l)\s+{_PAY_VERB}\b|\b{_PAY_VERB}(?=\s+(?:l|un|une|notre|nos|mon|mes|son|ses|votre|vos|le|la|les|leur)\s+"
+                      r"(?:apprenti|apprentie|apprentis|alternant|alternante|alternants|jeune|etudiant|etudiante|salarie)\b)")
 #: An elision written without its apostrophe ("jaimerais", "lalternance", "lentreprise").
 _GLUED_ELISION = re.compile(r"^(qu|[jldmtsn])(?=[aeiouyh])")
+#: "je" written as a bare "j" glued to a verb ("jrate", "jcomprends"): SMS, not elision.
+_GLUED_JE = re.compile(r"^j(?=[bcdfgjklmnpqrstvwxz])")
 
 #: "où" asks for a place; folded, it would be "ou" ("or"), a stop word, and "c'est où ?" would say
 #: nothing. It is read as one word of its own ("oulieu", not "lieu": "a eu lieu" is no place) when written with its accent, and, without it, where "or" cannot
@@ -59,7 +75,7 @@ SMS = {
     "entrprise": "entreprise", "entreprises": "entreprise", "alternance": "alternance",
     "etudes": "etude", "bac2": "bac 2", "mco": "mco", "bts": "bts", "bak": "bac", "nivo": "niveau",
     "tar": "tard", "fo": "faut", "fodra": "faudra", "pa": "pas", "kom": "comme",
-    "jusqua": "jusqu a", "jusquau": "jusqu au", "jusquen": "jusqu en",
+    "jusqua": "jusqu a", "wsh": "wesh", "dedan": "dedans", "quon": "qu on", "quil": "qu il", "quils": "qu ils", "jusquau": "jusqu au", "jusquen": "jusqu en",
 }
 
 #: Words that say nothing about the topic of a question. Question words that do carry
@@ -81,9 +97,10 @@ STOPWORDS = frozenset(
     est-ce estce vais va vas allez aller avec cest sil ya comme pour
     depuis sait savent veulent voulu vouloir fais fait faites font ferai ferait perdu avance
     different differente differents exactement vraiment quand-meme quandmeme meme donc puis
-    ensuite apres-ca bref enfin ah oh euh hein mdr lol ptdr svp stp jsp
+    dedans ensuite apres-ca bref enfin ah oh euh hein mdr lol ptdr svp stp jsp
     serai serais serait serions seriez seraient sera seras serons serez seront soit soient
-    tant famille familles parent parents pourriez pourrait pourrais pourrions labas rapidement brievement simplement concretement precisement
+    tant famille familles parent parents fille fils enfant enfants neveu niece maman papa mere pere
+    souhaiterait souhaiterions souhaitons souhaitez aimerions voudrions permets permettre envrai pourriez pourrait pourrais pourrions labas rapidement brievement simplement concretement precisement
     """.split()
 )
 
@@ -117,6 +134,9 @@ def _words(text: str) -> tuple[str, ...]:
     text = _DIGIT_LETTER.sub(" ", text)
     text = _REPEATS.sub(r"\1", text)
     text = _THERE.sub("labas", text)
+    text = _UP_TO_DATE.sub(UP_TO_DATE, _HONESTLY.sub("envrai", text))
+    text = _TAKES_PLACE.sub(r"\1", _HAPPENED.sub(HAPPENED, text))
+    text = _PAY_HIM.sub("remunerer", text)
     result: list[str] = []
     for word in text.split():
         result.extend((SMS.get(word) or _unglued(word)).split())
@@ -130,11 +150,11 @@ def _unglued(word: str) -> str:
     "samedi" stay whole, "jaimerais" becomes "j aimerais". A dictionary, not a list of
     spellings, decides, so any glued word is read.
     """
-    found = _GLUED_ELISION.match(word)
+    found = _GLUED_ELISION.match(word) or _GLUED_JE.match(word)
     if found is None or len(word) - found.end() < 3 or is_french_word(word):
         return word
     rest = word[found.end():]
-    return f"{found.group(1)} {rest}" if is_french_word(rest) else word
+    return f"{word[:found.end()] or 'j'} {rest}" if is_french_word(rest) else word
 
 
 @lru_cache(maxsize=65536)
@@ -147,10 +167,30 @@ def stem(word: str) -> str:
     """
     if word.isdigit() or len(word) <= 2:
         return word
+    word = _base_form(word)
     result = _STEMMER.stemWord(word)
     if len(result) > 3 and result.endswith("e"):
         result = result[:-1]
     return result
+
+
+def _base_form(word: str) -> str:
+    """A plural or a 3rd person plural Snowball leaves whole, as the form it stems ("emails", "passent").
+
+    Snowball keeps "passent" (not "pass") and "emails" (not "email"): the question's word then
+    misses the example's. The dictionary decides: "emails" is not in it but "email" is;
+    "passent" goes with "passe" (both French, and so is "passer").
+    """
+    if len(word) > 4 and word.endswith("s") and not is_french_word(word) and is_french_word(word[:-1]):
+        return word[:-1]
+    if len(word) > 5 and word.endswith("ent") and word not in _NOT_VERBS and is_french_word(word[:-2]) \
+            and is_french_word(word[:-3] + "er"):
+        return word[:-3] + "er"
+    return word
+
+
+#: Words in "-ent" that are not verbs although "-e" and "-er" words exist beside them.
+_NOT_VERBS = frozenset("parent parents content contents souvent comment moment".split())
 
 
 def is_stopword(word: str) -> bool:

@@ -298,6 +298,15 @@ class Matcher:
         results.sort(key=lambda item: -item[1])
         return results
 
+    def knows(self, entry_id: str, tokens: Iterable[str]) -> bool:
+        """True when every token (numbers aside) is in the entry's vocabulary (examples, keywords, title).
+
+        What lets the conversation's context choose an entry only when the question's own
+        words fit it: after the pay, "comment se passe l'admission ?" is not about the pay.
+        """
+        bag = self._bags.get(entry_id)
+        return bag is not None and all(t in bag or t.isdigit() for t in tokens)
+
     def ranked(self, text: str) -> list[tuple[str, float, float]]:
         """(entry id, score, fit of its closest example), best first: what context re-weighs."""
         return self._ranked(text, None)
