@@ -67,6 +67,9 @@ class Settings:
     reminder_seconds: float = 300.0
     #: Messages a second for the whole bot (``TELEGRAM_RATE``): answers first, campaigns take what is left.
     telegram_rate: float = 30.0
+    #: Messages a second campaigns and reminders may take at most (``CAMPAIGN_RATE``), within ``telegram_rate``:
+    #: below Telegram's ~30/s, so a bulk send never runs at the very edge of the bot-wide limit.
+    campaign_rate: float = 25.0
     #: Campaign and reminder requests in flight at once (``CAMPAIGN_IN_FLIGHT``): what a kill -9 may lose.
     campaign_in_flight: int = 1
 
@@ -126,6 +129,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         reminder_seconds=float(env.get("BOT_REMINDER_SECONDS", "") or defaults.reminder_seconds),
         telegram_rate=float(env.get("TELEGRAM_RATE", "") or defaults.telegram_rate),
         campaign_in_flight=int(env.get("CAMPAIGN_IN_FLIGHT", "") or defaults.campaign_in_flight),
+        campaign_rate=float(env.get("CAMPAIGN_RATE", "") or defaults.campaign_rate),
     )
 
 

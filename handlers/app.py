@@ -189,6 +189,7 @@ def build_application(settings: Settings, assistant: Assistant) -> BotApplicatio
     )
     deliverer = Deliverer(delivery_bot(settings, budget), assistant.outbox, assistant.clock, settings.staff_chat_id,
                           budget=budget, bulk_in_flight=settings.campaign_in_flight,
+                          bulk_rate=settings.campaign_rate,
                           **staff.delivery_hooks(application.bot, assistant))
     assistant.wake_delivery = deliverer.kick
     application.bot_data.install(assistant, deliverer, FloodControl(settings.flood_limit, settings.flood_window),

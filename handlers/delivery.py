@@ -91,7 +91,8 @@ class Deliverer:
                  on_undeliverable: Undeliverable | None = None, prepare: Prepare | None = None,
                  on_thread_lost: ThreadLost | None = None, label_resend: LabelResend | None = None,
                  on_problem: Problem | None = None, batch: Batch | None = None,
-                 budget: SendBudget | None = None, bulk_in_flight: int = 1) -> None:
+                 budget: SendBudget | None = None, bulk_in_flight: int = 1,
+                 bulk_rate: float | None = None) -> None:
         self.bot = bot
         self.outbox = outbox
         self.clock = clock
@@ -108,6 +109,9 @@ class Deliverer:
         self._lanes: dict[ChatKey, asyncio.Task[int]] = {}
         #: The bot-wide rate: bulk rows take their token before they are marked in flight.
         self.budget = budget
+        #: Bulk rows' own ceiling (``CAMPAIGN_RATE``), taken before the bot-wide budget: a campaign in a
+        #: quiet moment goes at this rate, not at the whole of Telegram's allowance.
+        self.bulk_ceiling = SendBudget(bulk_rate, reserve=0) if bulk_rate else None
         #: Requests of bulk rows in flight at once: what a kill -9 can lose (1: at most one).
         self._bulk_slots = asyncio.Semaphore(max(1, bulk_in_flight))
         self._bulk_lane_task: asyncio.Task[int] | None = None
@@ -366,7 +370,9 @@ class Deliverer:
         text, keyboard = to_html(truncate_units(delivery.reply.text)), markup(delivery.reply)
         extra = {}
         if self.budget is not None and delivery.kind in AT_MOST_ONCE:
-            # The token first, the in-flight mark after: waiting behind answers is not being in flight.
+            # The tokens first, the in-flight mark after: waiting behind answers is not being in flight.
+            if self.bulk_ceiling is not None:
+                await self.bulk_ceiling.acquire(BULK)
             await self.budget.acquire(BULK)
             extra["rate_limit_args"] = PAID
         for row_id in ids:

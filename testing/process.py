@@ -56,6 +56,7 @@ _BOT_SETTINGS_DEFAULTS: dict[str, str] = {
     # the digest's own test sets DIGEST_TIME.
     "DIGEST_TIME": "off",
     "CAMPAIGN_IN_FLIGHT": "",
+    "CAMPAIGN_RATE": "",
 }
 _SCRUBBED_PREFIXES = ("TELEGRAM_", "BOT_", "STAFF_", "KNOWLEDGE_", "OFFICE_", "FLOOD_")
 

@@ -166,6 +166,25 @@ def test_the_start_up_log_says_what_becomes_of_each_kind_left_in_flight(assistan
     assert status[0] == "failed" and status[1].startswith("in flight")
 
 
+def test_campaign_rows_take_their_own_ceiling_and_the_bot_wide_budget_answers_only_the_budget(
+        assistant: Assistant) -> None:
+    """Campaigns go at CAMPAIGN_RATE (~25/s) at most, inside TELEGRAM_RATE: each bulk row takes a token
+    of its ceiling and one of the shared budget; a message to a prospect or the staff takes none of the ceiling."""
+    from handlers.budget import BULK, SendBudget
+
+    now = assistant.clock.now()
+    for n in range(4):
+        assistant.outbox.put(PROSPECT, "campaign", Reply(f"Réunion {n}"), now, chat_id=5000 + n, ref="1", bulk=True)
+    assistant.outbox.put(PROSPECT, "relay_in", Reply("Réponse de l'équipe"), now, chat_id=6000)
+    bot, budget = FakeBot(), SendBudget(1000.0)
+    deliverer = Deliverer(bot, assistant.outbox, assistant.clock, -100999,  # type: ignore[arg-type]
+                          budget=budget, bulk_rate=1000.0)
+    deliver(deliverer)
+    assert len(bot.sent) == 5
+    assert deliverer.bulk_ceiling is not None and deliverer.bulk_ceiling.taken[BULK] == 4
+    assert budget.taken[BULK] == 4 and sum(deliverer.bulk_ceiling.taken.values()) == 4
+
+
 def test_the_bulk_lane_honours_a_429_and_a_refusal_never_holds_it(assistant: Assistant) -> None:
     from telegram.error import BadRequest, RetryAfter
 
