@@ -463,6 +463,27 @@ def test_export_is_a_csv_that_french_excel_opens(assistant: Assistant) -> None:
     assert safe_cell("=1+1") == "'=1+1" and safe_cell("+44 20") == "'+44 20" and safe_cell("a\nb") == "a b"
 
 
+def test_every_form_field_is_a_column_of_the_export_under_its_records_title(assistant: Assistant) -> None:
+    """A field is declared once (its record in bot/registration/steps.py): the export takes its title
+    and its value from the record, so a field added to the form is exported without touching the CSV."""
+    ref = pre_register(assistant)
+    render = assistant.faq().render
+    content = staff(assistant, command="export").replies[0].document[1]
+    header, row = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    cells = dict(zip(header, row))
+    assert len(set(header)) == len(header) == len(row)
+    stored = assistant.db.execute("SELECT * FROM registrations WHERE ref = ?", [ref]).fetchone()
+    columns = [c[0] for c in assistant.db.execute("SELECT * FROM registrations LIMIT 0").description]
+    lead = dict(zip(columns, stored))
+    for record in steps.FIELDS:
+        title = render.text(record.export_title)
+        assert title in cells, record.name
+        if lead.get(record.name) and record.exported == "plain":
+            assert cells[title] == str(lead[record.name]), record.name
+    assert cells[render.text(steps.BY_NAME[steps.PHONE].export_title)] == "06 12 34 56 78"
+    assert cells[render.text(steps.BY_NAME[steps.DIPLOMA].export_title)] == "Bac pro"
+
+
 def test_stats_over_7_and_30_days(knowledge: KnowledgeStore, tmp_path: Path) -> None:
     clock = MovableClock(MONDAY_10H - dt.timedelta(days=20))
     assistant = build(knowledge, tmp_path / "bot.db", clock)

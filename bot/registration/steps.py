@@ -18,7 +18,7 @@ field still missing, or the summary. That makes a correction from the summary
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 from bot.matching import french
@@ -79,6 +79,8 @@ class Field:
     buttons_per_row: int = 2
     shown: Shown = "text"
     exported: Exported = "plain"
+    #: Text key of its column's title in the CSV export (``bot/staff/csv_export.py``).
+    export_title: str = field(kw_only=True)
 
     @property
     def kind(self) -> str:
@@ -97,13 +99,15 @@ def _text_only(check: Callable[[str], ValidationResult]) -> Validator:
 #: The form, in the order it is asked (``company_name`` only after "found").
 FIELDS: tuple[Field, ...] = (
     Field(LAST_NAME, "form.ask_last_name", "form.champ_last_name", _text_only(validators.validate_name),
-          lenient=True),
+          lenient=True, export_title="staff.colonne_last_name"),
     Field(FIRST_NAME, "form.ask_first_name", "form.champ_first_name", _text_only(validators.validate_name),
-          lenient=True),
-    Field(BIRTH_DATE, "form.ask_birth_date", "form.champ_birth_date", validators.validate_birth_date, shown="date"),
-    Field(EMAIL, "form.ask_email", "form.champ_email", _text_only(validators.validate_email)),
+          lenient=True, export_title="staff.colonne_first_name"),
+    Field(BIRTH_DATE, "form.ask_birth_date", "form.champ_birth_date", validators.validate_birth_date, shown="date",
+          export_title="staff.colonne_birth_date"),
+    Field(EMAIL, "form.ask_email", "form.champ_email", _text_only(validators.validate_email),
+          export_title="staff.colonne_email"),
     Field(PHONE, "form.ask_phone", "form.champ_phone", _text_only(validators.validate_phone), shown="phone",
-          exported="phone"),
+          exported="phone", export_title="staff.colonne_phone"),
     Field(DIPLOMA, "form.ask_diploma", "form.champ_diploma", choices=(
         Choice("bac_general", "form.choix_diploma_bac_general"),
         Choice("bac_techno", "form.choix_diploma_bac_techno"),
@@ -112,20 +116,20 @@ FIELDS: tuple[Field, ...] = (
         Choice("bac_plus_2", "form.choix_diploma_bac_plus_2"),
         Choice(FOREIGN_DIPLOMA, "form.choix_diploma_etranger"),
         Choice("autre", "form.choix_diploma_autre"),
-    ), shown="choice", exported="label"),
+    ), shown="choice", exported="label", export_title="staff.colonne_diploma"),
     Field(SITUATION, "form.ask_situation", "form.champ_situation", choices=(
         Choice("lyceen", "form.choix_situation_lyceen"),
         Choice("etudiant", "form.choix_situation_etudiant"),
         Choice("demandeur_emploi", "form.choix_situation_demandeur_emploi"),
         Choice("salarie", "form.choix_situation_salarie"),
         Choice("autre", "form.choix_situation_autre"),
-    ), shown="choice", exported="label"),
+    ), shown="choice", exported="label", export_title="staff.colonne_situation"),
     Field(COMPANY, "form.ask_company", "form.champ_company", choices=(
         Choice(COMPANY_FOUND, "form.choix_company_trouvee"),
         Choice(COMPANY_SEARCHING, "form.choix_company_recherche"),
-    ), buttons_per_row=1, shown="company", exported="label"),
+    ), buttons_per_row=1, shown="company", exported="label", export_title="staff.colonne_company"),
     Field(COMPANY_NAME, "form.ask_company_name", None, _text_only(validators.validate_company_name),
-          lenient=True, in_summary=False),
+          lenient=True, in_summary=False, export_title="staff.colonne_company_name"),
     Field(HEARD, "form.ask_heard", "form.champ_heard", choices=(
         Choice("salon", "form.choix_heard_salon"),
         Choice("portes_ouvertes", "form.choix_heard_portes_ouvertes"),
@@ -134,14 +138,14 @@ FIELDS: tuple[Field, ...] = (
         Choice("parcoursup", "form.choix_heard_parcoursup"),
         Choice("bouche_a_oreille", "form.choix_heard_bouche_a_oreille"),
         Choice("autre", "form.choix_heard_autre"),
-    ), shown="choice", exported="label"),
+    ), shown="choice", exported="label", export_title="staff.colonne_heard"),
     # The intake aimed at ("2026-2027"): the flow fills it by itself when only one intake is
     # possible today, and asks it (after the others) only when two are (between the start day
     # and the late-entry deadline, see ``bot/knowledge/intake.py``). It stores the years, not a code.
     Field(INTAKE, "form.ask_intake", "form.champ_intake", choices=(
         Choice(INTAKE_CURRENT, "form.choix_intake_en_cours"),
         Choice(INTAKE_NEXT, "form.choix_intake_suivante"),
-    ), in_order=False, in_summary=False, shown="intake"),
+    ), in_order=False, in_summary=False, shown="intake", export_title="staff.colonne_intake"),
 )
 
 #: Each field by its name.

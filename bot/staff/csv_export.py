@@ -13,7 +13,7 @@ Format choices, for the admissions office's French Excel:
   gets a leading apostrophe, so a prospect's text can never run as a formula
   (CSV injection); an international number "+44 ..." therefore shows as "'+44 ...".
 
-The column titles are in ``knowledge/texts/staff.yaml`` (``export_colonnes``).
+The column titles are in ``knowledge/texts/staff.yaml`` (``colonne_…``), one key per column.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import io
 from typing import Any, Callable
 
 from bot.knowledge.render import Renderer
+from bot.registration import steps
 from bot.registration.display import exported_value
 from bot.storage.times import in_paris
 
@@ -29,7 +30,7 @@ BOM = "\ufeff"
 SEPARATOR = ";"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-#: The columns, in order: (name, how to get the value from a lead and its last status change).
+#: How a column's value is read from a lead and its last status change.
 Column = Callable[[Renderer, dict[str, Any], dict[str, Any] | None, Callable[[str], str]], str]
 
 
@@ -51,26 +52,19 @@ def _moment(stamp: str | None) -> str:
         return stamp
 
 
-COLUMNS: list[Column] = [
-    _plain("ref"),
-    lambda render, lead, change, status: _moment(lead.get("created_at")),
-    lambda render, lead, change, status: _moment(lead.get("updated_at")),
-    lambda render, lead, change, status: status(lead.get("status") or ""),
-    lambda render, lead, change, status: (f"{change['staff_name']} ({change['staff_id']})" if change else ""),
-    lambda render, lead, change, status: _moment(change["at"]) if change else "",
-    _field("last_name"),
-    _field("first_name"),
-    _field("birth_date"),
-    _field("email"),
-    _field("phone"),
-    _field("diploma"),
-    _field("situation"),
-    _field("company"),
-    _field("company_name"),
-    _field("heard"),
-    _plain("source"),
-    lambda render, lead, change, status: _moment(lead.get("consent_at")),
-    _field("intake"),
+#: The columns, in order: (text key of the title, how to get the value). The form's fields come
+#: from their records (``bot/registration/steps.py``): a field added there is exported here.
+COLUMNS: list[tuple[str, Column]] = [
+    ("staff.colonne_reference", _plain("ref")),
+    ("staff.colonne_recue_le", lambda render, lead, change, status: _moment(lead.get("created_at"))),
+    ("staff.colonne_mise_a_jour_le", lambda render, lead, change, status: _moment(lead.get("updated_at"))),
+    ("staff.colonne_statut", lambda render, lead, change, status: status(lead.get("status") or "")),
+    ("staff.colonne_statut_par",
+     lambda render, lead, change, status: f"{change['staff_name']} ({change['staff_id']})" if change else ""),
+    ("staff.colonne_statut_le", lambda render, lead, change, status: _moment(change["at"]) if change else ""),
+    *((record.export_title, _field(record.name)) for record in steps.FIELDS),
+    ("staff.colonne_source", _plain("source")),
+    ("staff.colonne_accord_le", lambda render, lead, change, status: _moment(lead.get("consent_at"))),
 ]
 
 
@@ -83,12 +77,11 @@ def safe_cell(value: str) -> str:
 def leads_csv(render: Renderer, leads: list[dict[str, Any]],
               last_change: Callable[[str], dict[str, Any] | None], status_label: Callable[[str], str]) -> bytes:
     """The CSV file of ``leads`` (BOM, ``;``, CRLF), as bytes."""
-    titles = [t.strip() for t in render.text("staff.export_colonnes").split("|")]
-    titles = (titles + [""] * len(COLUMNS))[:len(COLUMNS)]  # an edit of the titles never shifts the columns
+    titles = [render.text(title) for title, _ in COLUMNS]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=SEPARATOR, lineterminator="\r\n")
     writer.writerow(titles)
     for lead in leads:
         change = last_change(lead["ref"])
-        writer.writerow([safe_cell(column(render, lead, change, status_label)) for column in COLUMNS])
+        writer.writerow([safe_cell(column(render, lead, change, status_label)) for _, column in COLUMNS])
     return (BOM + out.getvalue()).encode("utf-8")

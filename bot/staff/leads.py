@@ -198,9 +198,10 @@ class LeadDesk:
         lines = [render.text("staff.lead_groupe_tete", ref=lead["ref"], prenom=clean(lead.get("first_name"), 40),
                              nom=clean(lead.get("last_name"), 40), code=f"{LINK}{code}"),
                  self._status_line(render, lead)]
-        for name in (steps.PHONE, steps.EMAIL):
-            lines.append(render.text("staff.ligne", champ=render.text(f"form.champ_{name}"),
-                                     valeur=clean(shown_value(render, name, lead), 60)))
+        for record in (steps.BY_NAME[steps.PHONE], steps.BY_NAME[steps.EMAIL]):
+            assert record.label is not None  # both have a label of their own (their record says so)
+            lines.append(render.text("staff.ligne", champ=render.text(record.label),
+                                     valeur=clean(shown_value(render, record.name, lead), 60)))
         lines.append(self._source(render, lead))
         return "\n".join(lines)
 
