@@ -160,7 +160,7 @@ async def main_async(args: argparse.Namespace, workdir: Path) -> int:
     print_summary(results)
     print_steps(bot)
     print_requests(results)
-    print_verdict(bot, floors)
+    print_verdict(bot, floors, args.think)
     for result in results:
         print_failures(result)
     print(f"\ntotal wall time {time.monotonic() - wall:.0f} s")
