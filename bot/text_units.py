@@ -115,6 +115,24 @@ def split_units(text: str, limit: int = STORED_LIMIT) -> list[str]:
     return pieces
 
 
+#: Telegram's limit for a forum topic's name (plain text, no markup), in UTF-16 units.
+TOPIC_NAME_LIMIT = 128
+
+
+def cut_plain_units(text: str, limit: int) -> str:
+    """Plain text (a forum topic's name: no markup) cut to at most ``limit`` UTF-16 units.
+
+    ``text[:limit]`` counts code points: a name full of emoji would be refused, and one cut
+    inside a character pair is not valid text. This cuts between characters, by units.
+    """
+    used = 0
+    for index, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return text[:index]
+    return text
+
+
 def truncate_units(text: str, limit: int = TELEGRAM_LIMIT) -> str:
     """``text`` shortened to fit ``limit`` units, ending with an ellipsis when it was cut."""
     if visible_len(text) <= limit:

@@ -50,7 +50,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, Tim
 
 from bot.clock import Clock
 from bot.storage.outbox import KIND_TOPIC_RENAME, PROSPECT, STAFF, Delivery, Outbox, erased_in_flight, settle_erased
-from bot.text_units import TELEGRAM_LIMIT, truncate_units, visible_len
+from bot.text_units import TELEGRAM_LIMIT, TOPIC_NAME_LIMIT, cut_plain_units, truncate_units, visible_len
 from handlers.budget import BULK, PAID, SendBudget
 from handlers.render import markup, to_html
 
@@ -400,7 +400,7 @@ class Deliverer:
         A topic deleted meanwhile, or a name already right, leaves nothing to do.
         """
         try:
-            await self.bot.edit_forum_topic(chat_id, delivery.thread_id, name=delivery.reply.text[:128])
+            await self.bot.edit_forum_topic(chat_id, delivery.thread_id, name=cut_plain_units(delivery.reply.text, TOPIC_NAME_LIMIT))
         except BadRequest as exc:
             log.info("delivery %s: topic not renamed (%s)", delivery.id, type(exc).__name__)
         return None

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-from bot.text_units import TELEGRAM_LIMIT, split_units, truncate_units, utf16_len, visible_len
+from bot.text_units import (TELEGRAM_LIMIT, TOPIC_NAME_LIMIT, cut_plain_units, split_units, truncate_units, utf16_len,
+                             visible_len)
 from handlers.render import telegram_messages, to_html
 from bot.conversation.messages import Reply
 
@@ -60,3 +61,12 @@ def test_truncation_ends_with_an_ellipsis_and_fits() -> None:
     cut = truncate_units(EMOJI * 3000, TELEGRAM_LIMIT)
     assert cut.endswith("…") and visible_len(cut) <= TELEGRAM_LIMIT
     assert truncate_units("court") == "court"
+
+
+def test_a_topic_name_full_of_emoji_is_cut_by_units_never_inside_a_pair() -> None:
+    """Forum topic names (128 units): a first name of emoji cut by characters was refused by Telegram."""
+    name = "Conversation n°7 · " + "😀" * 100  # 19 units, then pairs: the 128th unit falls inside one
+    cut = cut_plain_units(name, TOPIC_NAME_LIMIT)
+    assert utf16_len(cut) <= TOPIC_NAME_LIMIT < utf16_len(name[:TOPIC_NAME_LIMIT])
+    assert cut.endswith("😀") and name.startswith(cut) and utf16_len(cut) == TOPIC_NAME_LIMIT - 1
+    assert cut_plain_units("**Zoé**", TOPIC_NAME_LIMIT) == "**Zoé**"  # plain text: no markup is read

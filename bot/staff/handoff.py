@@ -41,6 +41,7 @@ from bot.staff.intent import wants_a_person
 from bot.storage.outbox import STAFF, Delivery
 from bot.storage.registrations import RegistrationStore
 from bot.storage.handoff_states import LIVE, HandoffEvent, HandoffState
+from bot.text_units import TOPIC_NAME_LIMIT, cut_plain_units
 from bot.storage.staff import (
     HANDOFF_STAFF_KINDS,
     KIND_END,
@@ -428,7 +429,8 @@ class HandoffDesk:
         handoff = self.store.get(int(delivery.ref))
         if handoff is None:
             return None
-        name = self.desk.text("staff.sujet", prenom=handoff["first_name"], n=handoff["id"])[:128]
+        name = cut_plain_units(self.desk.text("staff.sujet", prenom=handoff["first_name"], n=handoff["id"]),
+                               TOPIC_NAME_LIMIT)
         return handoff["id"], handoff["thread_id"], name
 
     def set_topic(self, handoff_id: int, thread_id: int) -> None:
