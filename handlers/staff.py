@@ -23,6 +23,8 @@ import asyncio
 import dataclasses
 import io
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Bot, InputFile, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
@@ -128,11 +130,11 @@ async def on_button(update: Update, context: BotContext) -> None:
     await _handle(update, context)
 
 
-class StaffButtonHandler(CallbackQueryHandler):
+class StaffButtonHandler(CallbackQueryHandler[BotContext, None]):
     """A ``CallbackQueryHandler`` for one chat: buttons pressed elsewhere go on to the prospects'."""
 
-    def __init__(self, callback: object, chat_id: int) -> None:
-        super().__init__(callback)  # type: ignore[arg-type]
+    def __init__(self, callback: Callable[[Update, BotContext], Coroutine[Any, Any, None]], chat_id: int) -> None:
+        super().__init__(callback)
         self.chat_id = chat_id
 
     def check_update(self, update: object) -> object:

@@ -133,7 +133,7 @@ class StaffCommands:
 
     def complete(self, result: StaffResult) -> StaffResult:
         """A heavy command's result finished on the main connection (teaching buttons write their codes)."""
-        groups = getattr(result, "later", None)
+        groups = result.later
         if groups:
             with self.desk.assistant.db.atomic():
                 result.replies.extend(self.desk.teach.offers(groups))
